@@ -1,0 +1,147 @@
+"""Checkpoints: safetensors weights plus a JSON sidecar, and the registry of weights/.
+
+``NAME.safetensors`` holds only tensors (no pickle, so loading cannot run code);
+``NAME.json`` holds the metadata: name, space, category, architecture and its
+hyper-parameters, training data and its hash, epochs, the training command, val
+metrics and the sha256 of the weights file, which is checked before every load.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+import torch.nn as nn
+from safetensors.torch import load_file, save_file
+
+from .colorspaces import ColorSpace, get_space
+from .models import create_model
+
+WEIGHTS_DIR = Path(os.environ.get("COLORLAB_WEIGHTS", Path(__file__).resolve().parent.parent / "weights"))
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that is missing, tampered with or not a safetensors file."""
+
+
+@dataclass
+class Colorizer:
+    """A network ready for inference with what the pipeline needs to drive it."""
+    net: nn.Module
+    space: ColorSpace
+    train_size: int = 128
+    render_size: int | None = None   # None: native size (RGB models); else the short side to run at
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.meta.get("name", self.net.arch_name)
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _atomic_write(path: Path, write) -> None:
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def save_checkpoint(net: nn.Module, path: Path, meta: dict, half: bool = True) -> dict:
+    """Write ``path`` (.safetensors) and its .json sidecar atomically; returns the sidecar."""
+    path = Path(path).with_suffix(".safetensors")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = {k: (v.half() if half and v.is_floating_point() else v).detach().cpu().contiguous()
+             for k, v in net.state_dict().items()}
+    _atomic_write(path, lambda p: save_file(state, str(p), metadata={"name": str(meta.get("name", ""))}))
+    meta = dict(meta, file=path.name, sha256=sha256_file(path), size_bytes=path.stat().st_size,
+                architecture=net.arch_name, arch_kwargs=_jsonable(net.arch_kwargs))
+    _atomic_write(path.with_suffix(".json"), lambda p: p.write_text(json.dumps(meta, indent=2) + "\n"))
+    return meta
+
+
+def _jsonable(kwargs: dict) -> dict:
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in kwargs.items() if k != "pretrained"}
+
+
+def read_sidecar(path: Path) -> dict:
+    path = Path(path).with_suffix(".json")
+    if not path.is_file():
+        raise CheckpointError(f"{path.name}: sidecar missing; every checkpoint needs its .json")
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise CheckpointError(f"{path.name}: sidecar is not valid JSON ({exc})") from None
+
+
+def load_checkpoint(path: Path, device: str = "cpu") -> Colorizer:
+    """Verify the sha256 recorded in the sidecar, then load the tensors (never unpickles)."""
+    path = Path(path).with_suffix(".safetensors")
+    if not path.is_file():
+        raise CheckpointError(f"{path}: no such checkpoint")
+    meta = read_sidecar(path)
+    digest = sha256_file(path)
+    if digest != meta.get("sha256"):
+        raise CheckpointError(f"{path.name}: sha256 {digest[:12]} does not match its sidecar; refusing to load")
+    try:
+        state = load_file(str(path), device=device)
+    except Exception as exc:
+        raise CheckpointError(f"{path.name}: not a safetensors file ({exc})") from None
+    net = create_model(meta["architecture"], **meta.get("arch_kwargs", {}))
+    try:
+        net.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
+    except RuntimeError as exc:
+        raise CheckpointError(f"{path.name}: weights do not fit {meta['architecture']} ({exc})") from None
+    net.to(device).eval()
+    return Colorizer(net, get_space(meta["space"]), meta.get("train_size", 128), meta.get("render_size"), meta)
+
+
+def list_checkpoints(weights_dir: Path | None = None) -> list[dict]:
+    """Sidecars of every checkpoint in ``weights_dir``, sorted by name."""
+    d = Path(weights_dir or WEIGHTS_DIR)
+    out = []
+    for p in sorted(d.glob("*.json")):
+        if p.with_suffix(".safetensors").is_file():
+            try:
+                out.append(read_sidecar(p))
+            except CheckpointError:
+                continue
+    return sorted(out, key=lambda m: m.get("name", ""))
+
+
+def resolve(name_or_path: str, weights_dir: Path | None = None) -> Path:
+    """A checkpoint name in ``weights_dir`` (e.g. ``lab-faces``) or a path -> .safetensors path."""
+    p = Path(name_or_path)
+    if p.suffix in (".safetensors", ".json") or p.exists():
+        return p.with_suffix(".safetensors")
+    cand = Path(weights_dir or WEIGHTS_DIR) / f"{name_or_path}.safetensors"
+    if not cand.is_file():
+        names = [m["name"] for m in list_checkpoints(weights_dir)]
+        raise CheckpointError(f"no checkpoint named {name_or_path!r}; available: {names}")
+    return cand
+
+
+_CACHE: dict[tuple, Colorizer] = {}
+_LOCK = threading.Lock()
+
+
+def get_model(name_or_path: str, weights_dir: Path | None = None) -> Colorizer:
+    """Load a checkpoint once per process and share it (thread-safe); inference is read-only."""
+    path = resolve(name_or_path, weights_dir).resolve()
+    key = (str(path), path.stat().st_mtime_ns)
+    with _LOCK:
+        if key not in _CACHE:
+            _CACHE[key] = load_checkpoint(path)
+        return _CACHE[key]

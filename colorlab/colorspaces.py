@@ -1,0 +1,236 @@
+"""Differentiable colour-space conversions and the per-space network encoding.
+
+All tensors are float, shaped (N, C, H, W), on any device.
+
+Conventions
+-----------
+* sRGB: three channels in [0, 1] (gamma-encoded, as stored in image files).
+* CIE LAB (D65, 2 degree observer): L in [0, 100], a and b roughly in [-128, 127].
+* HSV: hue as a fraction of a turn in [0, 1) (0 = red), S and V in [0, 1].
+* Grey: one channel in [0, 1]; the sRGB encoding of relative luminance Y, i.e. the
+  grey that has the same CIE L* as the colour pixel. Every model sees this grey.
+
+Network encoding (``SPACES``): each space maps an RGB batch to the network input
+(its lightness channel, in [-1, 1]) and a target (its chroma channels, in [-1, 1]),
+and maps a prediction back to RGB at full resolution with ``decode``.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+# sRGB primaries -> CIE XYZ (D65), IEC 61966-2-1.
+_RGB2XYZ = torch.tensor([[0.412453, 0.357580, 0.180423],
+                         [0.212671, 0.715160, 0.072169],
+                         [0.019334, 0.119193, 0.950227]])
+_XYZ2RGB = torch.linalg.inv(_RGB2XYZ)
+_WHITE_D65 = torch.tensor([0.95047, 1.0, 1.08883])
+_EPS = 216 / 24389      # CIE epsilon: below it f(t) is linear
+_KAPPA = 24389 / 27
+AB_SCALE = 110.0        # |a|, |b| of sRGB colours stay below ~110 (except extreme b)
+
+
+def srgb_to_linear(c: torch.Tensor) -> torch.Tensor:
+    """Undo the sRGB transfer curve; values in [0, 1] -> linear light in [0, 1]."""
+    return torch.where(c <= 0.04045, c / 12.92, ((c.clamp(min=0.04045) + 0.055) / 1.055) ** 2.4)
+
+
+def linear_to_srgb(c: torch.Tensor) -> torch.Tensor:
+    """Apply the sRGB transfer curve; linear light in [0, 1] -> sRGB in [0, 1]."""
+    c = c.clamp(0.0, 1.0)
+    return torch.where(c <= 0.0031308, c * 12.92, 1.055 * c.clamp(min=0.0031308) ** (1 / 2.4) - 0.055)
+
+
+def _mix(x: torch.Tensor, m: torch.Tensor) -> torch.Tensor:
+    return torch.einsum("ij,njhw->nihw", m.to(x), x)
+
+
+def luminance(rgb: torch.Tensor) -> torch.Tensor:
+    """Relative luminance Y in [0, 1] of sRGB ``rgb`` (N,3,H,W) -> (N,1,H,W)."""
+    return _mix(srgb_to_linear(rgb), _RGB2XYZ[1:2])
+
+
+def rgb_to_grey(rgb: torch.Tensor) -> torch.Tensor:
+    """The grey (N,1,H,W) in [0,1] with the same luminance as sRGB ``rgb`` (N,3,H,W)."""
+    return linear_to_srgb(luminance(rgb))
+
+
+def _f(t: torch.Tensor) -> torch.Tensor:
+    return torch.where(t > _EPS, t.clamp(min=_EPS) ** (1 / 3), (_KAPPA * t + 16) / 116)
+
+
+def _f_inv(f: torch.Tensor) -> torch.Tensor:
+    return torch.where(f ** 3 > _EPS, f ** 3, (116 * f - 16) / _KAPPA)
+
+
+def grey_to_L(grey: torch.Tensor) -> torch.Tensor:
+    """CIE L* in [0, 100] of a grey image in [0, 1]."""
+    return 116 * _f(srgb_to_linear(grey)) - 16
+
+
+def rgb_to_lab(rgb: torch.Tensor) -> torch.Tensor:
+    """sRGB (N,3,H,W) in [0,1] -> CIE LAB (N,3,H,W), D65. Matches skimage.color.rgb2lab."""
+    xyz = _mix(srgb_to_linear(rgb), _RGB2XYZ) / _WHITE_D65.to(rgb).view(1, 3, 1, 1)
+    fx, fy, fz = _f(xyz).unbind(1)
+    return torch.stack([116 * fy - 16, 500 * (fx - fy), 200 * (fy - fz)], 1)
+
+
+def lab_to_rgb(lab: torch.Tensor) -> torch.Tensor:
+    """CIE LAB (N,3,H,W), D65 -> sRGB (N,3,H,W) clipped to [0, 1] (out-of-gamut colours clip)."""
+    L, a, b = lab.unbind(1)
+    fy = (L + 16) / 116
+    f = torch.stack([fy + a / 500, fy, fy - b / 200], 1)
+    xyz = _f_inv(f) * _WHITE_D65.to(lab).view(1, 3, 1, 1)
+    return linear_to_srgb(_mix(xyz, _XYZ2RGB))
+
+
+def rgb_to_hsv(rgb: torch.Tensor) -> torch.Tensor:
+    """sRGB (N,3,H,W) in [0,1] -> HSV with hue in [0,1) turns. Matches skimage.color.rgb2hsv."""
+    r, g, b = rgb.unbind(1)
+    v, idx = rgb.max(1)
+    delta = v - rgb.min(1).values
+    safe = delta.clamp(min=1e-8)
+    h = torch.where(idx == 0, ((g - b) / safe) % 6,
+                    torch.where(idx == 1, (b - r) / safe + 2, (r - g) / safe + 4)) / 6
+    h = torch.where(delta > 1e-8, h, torch.zeros_like(h)) % 1.0
+    s = torch.where(v > 1e-8, delta / v.clamp(min=1e-8), torch.zeros_like(v))
+    return torch.stack([h, s, v], 1)
+
+
+def hsv_to_rgb(hsv: torch.Tensor) -> torch.Tensor:
+    """HSV (hue in turns, any real value; wraps) -> sRGB (N,3,H,W). Smooth in hue."""
+    h, s, v = hsv.unbind(1)
+    # Each channel is v * (1 - s * clamp(|k - 3| - 1)): continuous, so gradients flow.
+    k = (torch.stack([h, h - 1 / 3, h + 1 / 3], 1) * 6) % 6   # red, green, blue phase
+    ramp = ((k - 3).abs() - 1).clamp(0, 1)
+    return v.unsqueeze(1) * (1 - s.unsqueeze(1) * (1 - ramp))
+
+
+def hue_to_unit(h: torch.Tensor) -> torch.Tensor:
+    """Hue in turns -> (cos, sin) stacked on dim 1; the representation to interpolate."""
+    ang = 2 * math.pi * h
+    return torch.cat([torch.cos(ang), torch.sin(ang)], 1)
+
+
+def unit_to_hue(cs: torch.Tensor) -> torch.Tensor:
+    """(cos, sin) on dim 1 -> hue in [0, 1) turns."""
+    return (torch.atan2(cs[:, 1:2], cs[:, 0:1]) / (2 * math.pi)) % 1.0
+
+
+def _resize(x: torch.Tensor, size) -> torch.Tensor:
+    if tuple(x.shape[-2:]) == tuple(size):
+        return x
+    return F.interpolate(x, size=size, mode="bilinear", align_corners=False)
+
+
+class ColorSpace:
+    """How one colour space is fed to and read from a network.
+
+    ``encode(rgb)`` -> (input (N,1,H,W) in [-1,1], target (N,C,H,W) in [-1,1]).
+    ``decode(grey, pred, saturation)`` -> sRGB (N,3,H,W) in [0,1] at the size of
+    ``grey`` (full resolution), with ``pred`` (N,C,h,w) up-sampled as needed.
+    """
+    name = ""
+    channels: tuple[str, ...] = ()
+    chroma_channels = 0
+
+    def net_input(self, grey: torch.Tensor) -> torch.Tensor:
+        return grey * 2 - 1
+
+    def encode(self, rgb: torch.Tensor):
+        return self.net_input(rgb_to_grey(rgb)), self.target(rgb)
+
+    def target(self, rgb: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def decode(self, grey: torch.Tensor, pred: torch.Tensor, saturation: float = 1.0) -> torch.Tensor:
+        raise NotImplementedError
+
+    def to_channels(self, rgb: torch.Tensor) -> torch.Tensor:
+        """sRGB -> this space's three channels in natural units (for display)."""
+        raise NotImplementedError
+
+
+class LabSpace(ColorSpace):
+    name, channels, chroma_channels = "lab", ("L", "a", "b"), 2
+
+    def net_input(self, grey):
+        return grey_to_L(grey) / 50 - 1
+
+    def target(self, rgb):
+        return (rgb_to_lab(rgb)[:, 1:] / AB_SCALE).clamp(-1, 1)
+
+    def decode(self, grey, pred, saturation=1.0):
+        ab = _resize(pred, grey.shape[-2:]) * (AB_SCALE * saturation)
+        return lab_to_rgb(torch.cat([grey_to_L(grey), ab], 1))
+
+    def to_channels(self, rgb):
+        return rgb_to_lab(rgb)
+
+
+class HsvSpace(ColorSpace):
+    """V -> (H, S). Hue is stored as 2h-1 in [-1, 1]; it wraps at +-1 (red).
+
+    A grey photo records luminance, not V = max(R, G, B), so ``decode`` solves for
+    the brightness that gives each pixel the luminance of the grey input under the
+    predicted H and S (in linear light, clipped to the gamut). Without this the
+    recombined image is darker than the photo wherever colour is added.
+    """
+    name, channels, chroma_channels = "hsv", ("H", "S", "V"), 2
+
+    def target(self, rgb):
+        hsv = rgb_to_hsv(rgb)
+        return torch.stack([hsv[:, 0] * 2 - 1, hsv[:, 1] * 2 - 1], 1)
+
+    @staticmethod
+    def hs_from_pred(pred: torch.Tensor, size=None):
+        """Network output (N,2,h,w) -> hue in turns and saturation, up-sampled circularly."""
+        hue, sat = (pred[:, :1] + 1) / 2, (pred[:, 1:2] + 1) / 2
+        if size is not None and tuple(size) != tuple(pred.shape[-2:]):
+            hue = unit_to_hue(_resize(hue_to_unit(hue), size))
+            sat = _resize(sat, size)
+        return hue, sat.clamp(0, 1)
+
+    @staticmethod
+    def assemble(grey, hue, sat):
+        """Hue, saturation and the grey's luminance -> sRGB; differentiable."""
+        unit = srgb_to_linear(hsv_to_rgb(torch.cat([hue, sat, torch.ones_like(sat)], 1)))
+        y_unit = _mix(unit, _RGB2XYZ[1:2]).clamp(min=1e-6)
+        return linear_to_srgb(unit * (srgb_to_linear(grey) / y_unit))
+
+    def decode(self, grey, pred, saturation=1.0):
+        hue, sat = self.hs_from_pred(pred, grey.shape[-2:])
+        return self.assemble(grey, hue, (sat * saturation).clamp(0, 1))
+
+    def to_channels(self, rgb):
+        return rgb_to_hsv(rgb)
+
+
+class RgbSpace(ColorSpace):
+    """Grey -> all three sRGB channels; the network's RGB is the output."""
+    name, channels, chroma_channels = "rgb", ("R", "G", "B"), 3
+
+    def target(self, rgb):
+        return rgb * 2 - 1
+
+    def decode(self, grey, pred, saturation=1.0):
+        rgb = (_resize(pred, grey.shape[-2:]) + 1) / 2
+        if saturation != 1.0:
+            g = rgb_to_grey(rgb)
+            rgb = g + (rgb - g) * saturation
+        return rgb.clamp(0, 1)
+
+    def to_channels(self, rgb):
+        return rgb
+
+
+SPACES: dict[str, ColorSpace] = {s.name: s for s in (LabSpace(), HsvSpace(), RgbSpace())}
+
+
+def get_space(name: str) -> ColorSpace:
+    try:
+        return SPACES[name.lower()]
+    except KeyError:
+        raise ValueError(f"unknown colour space {name!r}; choose from {sorted(SPACES)}") from None

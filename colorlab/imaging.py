@@ -1,0 +1,104 @@
+"""Loading images safely and moving them between PIL, numpy and torch.
+
+``load_image`` accepts any PIL mode (L, LA, RGB, RGBA, P, I;16, I, F, CMYK, ...),
+applies the EXIF orientation, and refuses corrupt, truncated or oversized files with
+an ``ImageError`` that says what is wrong.
+"""
+from __future__ import annotations
+
+import io
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, ImageOps
+
+MAX_PIXELS = 40_000_000   # 40 megapixels: about 2 GB peak at float32 in the pipeline
+
+
+class ImageError(ValueError):
+    """An input image that cannot be used; the message is meant for the user."""
+
+
+def _open(src) -> Image.Image:
+    if isinstance(src, Image.Image):
+        return src
+    if isinstance(src, (bytes, bytearray)):
+        src = io.BytesIO(src)
+    elif isinstance(src, (str, os.PathLike)):
+        path = Path(src)
+        if not path.is_file():
+            raise ImageError(f"{path}: no such file")
+        if path.stat().st_size == 0:
+            raise ImageError(f"{path}: empty file")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img = Image.open(src)
+            img.size  # noqa: B018  (header parsed)
+            return img
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageError(f"image is larger than the {MAX_PIXELS // 1_000_000} megapixel limit") from None
+    except Exception as exc:
+        raise ImageError(f"not a readable image ({type(exc).__name__}: {exc})") from None
+
+
+def to_rgb(img: Image.Image) -> Image.Image:
+    """Any PIL mode -> 8-bit RGB. 16-bit and float greys are rescaled, alpha is composited on white."""
+    if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        arr = np.asarray(img, dtype=np.float64)
+        top = 65535.0 if img.mode.startswith("I;16") or arr.max() > 255 else 255.0
+        if img.mode == "F" and arr.max() <= 1.0:
+            top = 1.0
+        arr = np.clip(arr / top * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        return Image.fromarray(arr, "L").convert("RGB")
+    if img.mode == "P":
+        img = img.convert("RGBA")
+    if img.mode in ("RGBA", "LA", "PA"):
+        img = img.convert("RGBA")
+        white = Image.new("RGBA", img.size, (255, 255, 255, 255))
+        return Image.alpha_composite(white, img).convert("RGB")
+    return img.convert("RGB")
+
+
+def load_image(src, max_pixels: int = MAX_PIXELS) -> Image.Image:
+    """Path, bytes, file object or PIL image -> upright 8-bit RGB PIL image.
+
+    Raises ``ImageError`` for missing, empty, corrupt, truncated or unsupported
+    files and for images above ``max_pixels``.
+    """
+    img = _open(src)
+    w, h = img.size
+    if w < 1 or h < 1:
+        raise ImageError("image has no pixels")
+    if w * h > max_pixels:
+        raise ImageError(f"image is {w}x{h} = {w * h / 1e6:.1f} megapixels; the limit is {max_pixels / 1e6:.0f}")
+    try:
+        img.load()
+        img = ImageOps.exif_transpose(img)
+        return to_rgb(img)
+    except ImageError:
+        raise
+    except Exception as exc:
+        raise ImageError(f"could not decode image ({type(exc).__name__}: {exc})") from None
+
+
+def array_to_tensor(arr: np.ndarray) -> torch.Tensor:
+    """uint8 (H, W, C) -> float32 (1, C, H, W) in [0, 1]."""
+    return torch.from_numpy(np.require(arr, requirements=("C", "W"))).permute(2, 0, 1).unsqueeze(0).float().div_(255)
+
+
+def tensor_to_array(t: torch.Tensor) -> np.ndarray:
+    """float (1, C, H, W) in [0, 1] -> uint8 (H, W, C), rounded."""
+    return t[0].clamp(0, 1).mul(255).round().byte().permute(1, 2, 0).cpu().numpy()
+
+
+def pil_to_tensor(img: Image.Image) -> torch.Tensor:
+    return array_to_tensor(np.asarray(img.convert("RGB")))
+
+
+def tensor_to_pil(t: torch.Tensor) -> Image.Image:
+    arr = tensor_to_array(t)
+    return Image.fromarray(arr[..., 0] if arr.shape[2] == 1 else arr)

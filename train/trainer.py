@@ -1,0 +1,224 @@
+"""The training loop, top to bottom: data, model, optimiser, epochs, validation,
+checkpoints for resume, curves, and the export of the best model to weights/."""
+from __future__ import annotations
+
+import json
+import math
+import os
+import shlex
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DataLoader, DistributedSampler, RandomSampler
+from tqdm import tqdm
+
+from colorlab.checkpoints import Colorizer, save_checkpoint
+from colorlab.colorspaces import get_space, rgb_to_grey
+from colorlab.imaging import array_to_tensor, tensor_to_array
+from colorlab.losses import get_loss
+from colorlab.metrics import grey_baseline, summarize
+from colorlab.models import create_model, describe
+from colorlab.pipeline import predict
+
+from .config import Config, as_dict
+from .data import CropDataset, load_folder
+from .plots import plot_curves
+
+VAL_KEYS = ("psnr", "ssim", "ciede2000", "colorfulness", "dcf")
+
+
+def setup_distributed():
+    """Rank, world size and device; initialises the process group under torchrun."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    rank = int(os.environ.get("RANK", "0"))
+    device = "cpu"
+    if torch.cuda.is_available():
+        local = int(os.environ.get("LOCAL_RANK", "0"))
+        torch.cuda.set_device(local)
+        device = f"cuda:{local}"
+    if world > 1 and not dist.is_initialized():
+        dist.init_process_group("nccl" if device.startswith("cuda") else "gloo")
+    return rank, world, device
+
+
+def evaluate(model: Colorizer, arrays: list[np.ndarray]) -> dict:
+    """Val metrics of ``model`` through the real inference path, next to the grey baseline."""
+    preds = []
+    for arr in arrays:
+        grey = rgb_to_grey(array_to_tensor(arr))
+        preds.append((tensor_to_array(predict(model, grey)), arr))
+    return summarize(preds)
+
+
+def grey_scores(arrays) -> dict:
+    return summarize([(grey_baseline(a), a) for a in arrays])
+
+
+def lr_at(step: int, total: int, cfg: Config) -> float:
+    """Linear warm-up, then cosine decay to 5% of the peak."""
+    if step < cfg.warmup_steps:
+        return cfg.lr * (step + 1) / cfg.warmup_steps
+    t = (step - cfg.warmup_steps) / max(1, total - cfg.warmup_steps)
+    return cfg.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, t))))
+
+
+def _save_state(path: Path, state: dict) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(state, tmp)
+    os.replace(tmp, path)   # a kill mid-write leaves the previous state intact
+
+
+def train(cfg: Config, argv: list[str] | None = None) -> dict:
+    rank, world, device = setup_distributed()
+    torch.set_num_threads(cfg.threads)
+    torch.manual_seed(cfg.seed)
+    main = rank == 0
+    space = get_space(cfg.space)
+    run_dir = Path(cfg.out_dir) / cfg.name
+    run_dir.mkdir(parents=True, exist_ok=True)
+
+    train_arrays, train_hash, skipped = load_folder(cfg.train_dir, short_side=int(cfg.size * 1.5))
+    val_arrays, val_hash, val_skipped = load_folder(cfg.val_dir)
+    epoch_val = val_arrays[:cfg.val_limit]    # per-epoch model selection; the export scores all
+    if not train_arrays:
+        raise SystemExit(f"no readable training images under {cfg.train_dir}")
+    if main:
+        print(f"[{cfg.name}] {len(train_arrays)} train images ({skipped} skipped), "
+              f"{len(val_arrays)} val ({val_skipped} skipped), world size {world}", flush=True)
+
+    dataset = CropDataset(train_arrays, cfg.size, cfg.seed)
+    sampler = (DistributedSampler(dataset, world, rank, shuffle=True, seed=cfg.seed) if world > 1
+               else RandomSampler(dataset, generator=torch.Generator().manual_seed(cfg.seed)))
+    loader = DataLoader(dataset, batch_size=cfg.batch_size, sampler=sampler, drop_last=True, num_workers=0)
+
+    net = create_model(cfg.architecture, out_channels=space.chroma_channels, **cfg.arch).to(device)
+    params = [p for p in net.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    use_amp = device.startswith("cuda")
+    scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
+    loss_fn = get_loss(cfg.loss)
+    steps_per_epoch = cfg.steps_per_epoch or len(loader)
+    total_steps = steps_per_epoch * cfg.epochs
+
+    state_path, history, start_epoch, best = run_dir / "state.pt", [], 0, None
+    if state_path.is_file():
+        state = torch.load(state_path, map_location=device, weights_only=True)
+        net.load_state_dict(state["model"])
+        opt.load_state_dict(state["opt"])
+        history, start_epoch, best = state["history"], state["epoch"], state["best"]
+        if main:
+            print(f"[{cfg.name}] resumed after epoch {start_epoch}", flush=True)
+    model = DistributedDataParallel(net) if world > 1 else net
+    grey_val = grey_scores(epoch_val) if main and val_arrays else {}
+    started = time.time()
+
+    for epoch in range(start_epoch, cfg.epochs):
+        dataset.set_epoch(epoch)
+        if world > 1:
+            sampler.set_epoch(epoch)
+        else:
+            sampler.generator.manual_seed(cfg.seed * 1000 + epoch)
+        model.train()
+        t0, seen, losses = time.time(), 0, []
+        bar = tqdm(total=steps_per_epoch, desc=f"{cfg.name} {epoch + 1}/{cfg.epochs}", disable=not main,
+                   mininterval=5, file=sys.stdout)
+        for step, rgb in enumerate(loader):
+            if step >= steps_per_epoch:
+                break
+            for g in opt.param_groups:
+                g["lr"] = lr_at(epoch * steps_per_epoch + step, total_steps, cfg)
+            rgb = rgb.to(device)
+            x, target = space.encode(rgb)
+            grey = rgb_to_grey(rgb)
+            with torch.autocast("cuda", enabled=use_amp):
+                pred = model(x)
+                loss = loss_fn(pred.float(), target, grey)
+                aux = getattr(net, "aux", None)
+                if aux is not None and cfg.aux_weight:
+                    small = F.interpolate(rgb, size=aux.shape[-2:], mode="area")
+                    loss = loss + cfg.aux_weight * loss_fn(aux.float(), space.target(small), rgb_to_grey(small))
+            opt.zero_grad(set_to_none=True)
+            scaler.scale(loss).backward()
+            scaler.step(opt)
+            scaler.update()
+            seen += rgb.shape[0] * world
+            losses.append(loss.item())
+            bar.set_postfix(loss=f"{np.mean(losses[-20:]):.4f}", img_s=f"{seen / (time.time() - t0):.1f}")
+            bar.update()
+        bar.close()
+        epoch_time = time.time() - t0
+        if not main:
+            continue
+        net.eval()
+        val = evaluate(Colorizer(net, space, cfg.size, cfg.render_size), epoch_val) if val_arrays else {}
+        row = {"epoch": epoch + 1, "loss": float(np.mean(losses)), "images_per_s": seen / epoch_time,
+               "epoch_seconds": epoch_time, **{f"val_{k}": val[k] for k in VAL_KEYS if k in val}}
+        history.append(row)
+        print(f"[{cfg.name}] epoch {epoch + 1}: loss {row['loss']:.4f}, {row['images_per_s']:.1f} img/s, "
+              + ", ".join(f"{k} {val[k]:.3f} (grey {grey_val[k]:.3f})" for k in VAL_KEYS if k in val), flush=True)
+        if val and (best is None or val["ciede2000"] < best["val"]["ciede2000"]):
+            best = {"epoch": epoch + 1, "val": val}
+            torch.save(net.state_dict(), run_dir / "best.pt.tmp")
+            os.replace(run_dir / "best.pt.tmp", run_dir / "best.pt")
+        _save_state(state_path, {"model": net.state_dict(), "opt": opt.state_dict(), "epoch": epoch + 1,
+                                 "history": history, "best": best})
+        write_logs(run_dir, history, grey_val)
+
+    result = {"history": history, "best": best, "grey": grey_val, "train_hash": train_hash,
+              "val_hash": val_hash, "train_seconds": time.time() - started}
+    if main and cfg.export_dir:
+        load_best(net, run_dir)
+        if val_arrays:
+            net.eval()
+            result["val_full"] = evaluate(Colorizer(net, space, cfg.size, cfg.render_size), val_arrays)
+            result["grey_full"] = grey_scores(val_arrays)
+        result["export"] = export(cfg, net, result, len(train_arrays), argv)
+    if world > 1:
+        dist.barrier()
+        dist.destroy_process_group()
+    return result
+
+
+def write_logs(run_dir: Path, history: list[dict], grey: dict) -> None:
+    keys = list(history[0])
+    lines = [",".join(keys)] + [",".join(f"{r.get(k, '')}" for k in keys) for r in history]
+    (run_dir / "log.csv").write_text("\n".join(lines) + "\n")
+    (run_dir / "log.json").write_text(json.dumps({"history": history, "grey": grey}, indent=2))
+    plot_curves(history, grey, run_dir / "curves.png")
+
+
+def load_best(net, run_dir: Path) -> None:
+    best_path = run_dir / "best.pt"
+    if best_path.is_file():
+        net.load_state_dict(torch.load(best_path, map_location="cpu", weights_only=True))
+
+
+def export(cfg: Config, net, result: dict, n_train: int, argv) -> dict:
+    """Best epoch's weights -> weights/NAME.safetensors + sidecar with the full record."""
+    history = result["history"]
+    meta = {
+        "name": cfg.name, "space": cfg.space, "category": cfg.category,
+        "design": cfg.design or describe(cfg.architecture),
+        "train_size": cfg.size, "render_size": cfg.render_size, "loss": cfg.loss,
+        "data": {"train_dir": cfg.train_dir, "val_dir": cfg.val_dir, "train_sha256": result["train_hash"],
+                 "val_sha256": result["val_hash"], "train_images": n_train},
+        "epochs": cfg.epochs, "best_epoch": (result["best"] or {}).get("epoch"),
+        "command": "python -m train " + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:])),
+        "config": as_dict(cfg),
+        "val_metrics": result.get("val_full", {}), "grey_metrics": result.get("grey_full", {}),
+        "val_images": (result.get("val_full") or {}).get("n", 0),
+        "training": {"seconds_total": round(sum(r["epoch_seconds"] for r in history), 1),
+                     "seconds_per_epoch": round(float(np.mean([r["epoch_seconds"] for r in history])), 1) if history else None,
+                     "images_per_s": round(float(np.mean([r["images_per_s"] for r in history])), 1) if history else None,
+                     "machine": f"{os.cpu_count()} CPU cores, torch {torch.__version__}",
+                     "history": history},
+        "licence": cfg.licence,
+    }
+    net.cpu().eval()
+    return save_checkpoint(net, Path(cfg.export_dir) / cfg.name, meta)
