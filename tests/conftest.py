@@ -1,0 +1,46 @@
+"""Shared fixtures: small untrained checkpoints in a temporary weights directory,
+so library and app tests do not depend on which shipped weights exist."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from colorlab.checkpoints import save_checkpoint
+from colorlab.models import create_model
+
+SMALL = {
+    "lab": ("lab_resunet", {"widths": (4, 8, 8)}),
+    "hsv": ("hsv_unet", {"base": 4}),
+    "rgb": ("rgb_unet", {"widths": (4, 4, 8, 8, 8, 8)}),
+}
+
+
+def make_checkpoint(directory, name, space, category="general", render_size=64):
+    arch, kw = SMALL[space]
+    torch.manual_seed(0)
+    net = create_model(arch, out_channels=3 if space == "rgb" else 2, **kw).eval()
+    meta = {"name": name, "space": space, "category": category, "train_size": 64,
+            "render_size": None if space == "rgb" else render_size, "epochs": 0,
+            "command": "tests/conftest.py (untrained)", "val_metrics": {}, "grey_metrics": {},
+            "data": {}, "licence": "test"}
+    return save_checkpoint(net, directory / name, meta)
+
+
+@pytest.fixture(scope="session")
+def weights_dir(tmp_path_factory):
+    """A weights/ with lab-general, hsv-general and rgb-general (tiny, untrained)."""
+    d = tmp_path_factory.mktemp("weights")
+    for space in ("lab", "hsv", "rgb"):
+        make_checkpoint(d, f"{space}-general", space)
+    return d
+
+
+@pytest.fixture
+def photo():
+    """A 96x72 colourful RGB PIL image with structure (gradients and a disc)."""
+    y, x = np.mgrid[0:72, 0:96]
+    arr = np.stack([x / 95 * 255, y / 71 * 255, (1 - x / 95) * 200 + 30], -1)
+    arr[(x - 48) ** 2 + (y - 36) ** 2 < 300] = (220, 40, 40)
+    return Image.fromarray(arr.astype(np.uint8), "RGB")
