@@ -122,10 +122,15 @@ def list_checkpoints(weights_dir: Path | None = None) -> list[dict]:
 
 
 def resolve(name_or_path: str, weights_dir: Path | None = None) -> Path:
-    """A checkpoint name in ``weights_dir`` (e.g. ``lab-faces``) or a path -> .safetensors path."""
+    """A checkpoint name in ``weights_dir`` (e.g. ``lab-faces``) or a path -> .safetensors path.
+
+    Raises ``CheckpointError`` if there is no such checkpoint file."""
     p = Path(name_or_path)
     if p.suffix in (".safetensors", ".json") or p.exists():
-        return p.with_suffix(".safetensors")
+        if p.with_suffix(".safetensors").is_file():
+            return p.with_suffix(".safetensors")
+        if p.suffix in (".safetensors", ".json"):   # clearly a path: do not look it up as a name
+            raise CheckpointError(f"{p}: no such checkpoint")
     cand = Path(weights_dir or WEIGHTS_DIR) / f"{name_or_path}.safetensors"
     if not cand.is_file():
         names = [m["name"] for m in list_checkpoints(weights_dir)]

@@ -16,6 +16,7 @@ import torch
 from PIL import Image, ImageOps
 
 MAX_PIXELS = 40_000_000   # 40 megapixels: about 2 GB peak at float32 in the pipeline
+IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".gif"}
 
 
 class ImageError(ValueError):
@@ -41,8 +42,20 @@ def _open(src) -> Image.Image:
             return img
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ImageError(f"image is larger than the {MAX_PIXELS // 1_000_000} megapixel limit") from None
+    except Image.UnidentifiedImageError:
+        # PIL's own message embeds a file object's repr; say what the user needs to know.
+        raise ImageError("not a readable image (unknown format or corrupt header)") from None
     except Exception as exc:
         raise ImageError(f"not a readable image ({type(exc).__name__}: {exc})") from None
+
+
+def find_images(root) -> list[Path]:
+    """Image files (by extension, ``IMAGE_EXTS``) anywhere under folder ``root``, sorted.
+    Raises ``FileNotFoundError`` if ``root`` is not a folder."""
+    root = Path(root)
+    if not root.is_dir():
+        raise FileNotFoundError(f"image folder {root} does not exist")
+    return sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_EXTS and p.is_file())
 
 
 def to_rgb(img: Image.Image) -> Image.Image:

@@ -66,7 +66,8 @@ def summarize(pairs) -> dict[str, float]:
         truth_cf.append(colorfulness(truth))
     if not rows:
         raise ValueError("no images to score")
-    out = {k: float(np.mean([min(r[k], 100.0) for r in rows])) for k in METRICS}
+    out = {k: float(np.mean([r[k] for r in rows])) for k in METRICS}
+    out["psnr"] = float(np.mean([min(r["psnr"], 100.0) for r in rows]))   # only PSNR can be inf
     out["truth_colorfulness"] = float(np.mean(truth_cf))
     out["dcf"] = abs(out["colorfulness"] - out["truth_colorfulness"])
     out["n"] = len(rows)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import math
 import warnings
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -17,16 +16,7 @@ import torch.nn.functional as F
 from PIL import Image
 from torch.utils.data import Dataset
 
-from colorlab.imaging import ImageError, load_image
-
-EXTS = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".gif"}
-
-
-def find_images(root) -> list[Path]:
-    root = Path(root)
-    if not root.is_dir():
-        raise FileNotFoundError(f"image folder {root} does not exist")
-    return sorted(p for p in root.rglob("*") if p.suffix.lower() in EXTS and p.is_file())
+from colorlab.imaging import IMAGE_EXTS as EXTS, ImageError, find_images, load_image  # noqa: F401  (EXTS re-exported)
 
 
 def load_folder(root, short_side: int | None = None, limit: int | None = None):
