@@ -33,6 +33,7 @@ class Config:
     val_limit: int | None = None        # score only the first N val images
     out_dir: str = "runs"               # run directory root (checkpoints for resume, logs, curves)
     export_dir: str | None = "weights"  # where the final checkpoint goes (None: do not export)
+    digest_file: str | None = None      # every rank writes its final parameter digest here ({rank} or .rankN)
     licence: str = "Trained on public research datasets for non-commercial research use."
     design: str = ""                    # the published design this reproduces
 
@@ -44,6 +45,24 @@ def _parse_value(text: str):
         return {"null": None, "none": None, "true": True, "false": False}.get(text.lower(), text)
 
 
+_TYPES = {"int": (int,), "float": (int, float), "str": (str,), "dict": (dict,), "bool": (bool,),
+          "None": (type(None),)}
+
+
+def _allowed(f) -> tuple:
+    return tuple(t for part in str(f.type).split("|") for t in _TYPES[part.strip()])
+
+
+def _check_types(values: dict, error) -> None:
+    """Each value must have its field's type (an int where a float is expected is fine)."""
+    for f in fields(Config):
+        if f.name not in values:
+            continue
+        v, allowed = values[f.name], _allowed(f)
+        if (isinstance(v, bool) and bool not in allowed) or not isinstance(v, allowed):
+            error(f"{f.name} must be {f.type}, got {v!r}")
+
+
 def load_config(argv: list[str]) -> Config:
     """``--config FILE`` then ``key=value`` or ``--key value`` overrides."""
     ap = argparse.ArgumentParser(prog="python -m train", description="Train a colorlab model.")
@@ -53,7 +72,8 @@ def load_config(argv: list[str]) -> Config:
     if args.config:
         with open(args.config) as f:
             values.update(yaml.safe_load(f) or {})
-    known = {f.name for f in fields(Config)}
+    by_name = {f.name: f for f in fields(Config)}
+    known = set(by_name)
     it = iter(rest)
     for tok in it:
         if tok.startswith("--"):
@@ -69,10 +89,14 @@ def load_config(argv: list[str]) -> Config:
             continue
         if key not in known:
             ap.error(f"unknown option {key!r}; options: {sorted(known)}")
-        values[key] = _parse_value(val)
+        value = _parse_value(val)
+        if str in _allowed(by_name[key]) and value is not None:
+            value = val             # names and paths stay text (e.g. name=2024 or seed-like names)
+        values[key] = value
     unknown = set(values) - known
     if unknown:
         ap.error(f"unknown keys in config: {sorted(unknown)}")
+    _check_types(values, ap.error)
     return Config(**values)
 
 

@@ -2,6 +2,8 @@
 checkpoints for resume, curves, and the export of the best model to weights/."""
 from __future__ import annotations
 
+import datetime
+import hashlib
 import json
 import math
 import os
@@ -43,7 +45,9 @@ def setup_distributed():
         torch.cuda.set_device(local)
         device = f"cuda:{local}"
     if world > 1 and not dist.is_initialized():
-        dist.init_process_group("nccl" if device.startswith("cuda") else "gloo")
+        # Long timeout: the other ranks wait while rank 0 validates and exports.
+        dist.init_process_group("nccl" if device.startswith("cuda") else "gloo",
+                                timeout=datetime.timedelta(hours=6))
     return rank, world, device
 
 
@@ -66,6 +70,40 @@ def lr_at(step: int, total: int, cfg: Config) -> float:
         return cfg.lr * (step + 1) / cfg.warmup_steps
     t = (step - cfg.warmup_steps) / max(1, total - cfg.warmup_steps)
     return cfg.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, t))))
+
+
+def batches(loader, steps: int):
+    """``steps`` batches from ``loader``, passing over it again if it is shorter."""
+    done = 0
+    while done < steps:
+        for batch in loader:
+            yield batch
+            done += 1
+            if done >= steps:
+                return
+
+
+def param_digest(net) -> str:
+    """sha256 over every parameter (name, dtype, shape, float32 bytes), in name order."""
+    h = hashlib.sha256()
+    for name, p in sorted(net.named_parameters()):
+        t = p.detach().float().cpu().contiguous()
+        h.update(f"{name}:{tuple(t.shape)}\0".encode())
+        h.update(t.numpy().tobytes())
+    return h.hexdigest()
+
+
+def write_digest(cfg: Config, net, rank: int, world: int, epoch: int) -> None:
+    """The final parameters' digest of this rank (DDP ranks must agree) -> ``cfg.digest_file``."""
+    template = cfg.digest_file
+    if "{rank}" in template:
+        path = Path(template.format(rank=rank))
+    else:
+        path = Path(template)
+        path = path.with_name(f"{path.stem}.rank{rank}{path.suffix}") if world > 1 else path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"rank": rank, "world_size": world, "epoch": epoch,
+                                "params_sha256": param_digest(net)}) + "\n")
 
 
 def _save_state(path: Path, state: dict) -> None:
@@ -96,6 +134,9 @@ def train(cfg: Config, argv: list[str] | None = None) -> dict:
     sampler = (DistributedSampler(dataset, world, rank, shuffle=True, seed=cfg.seed) if world > 1
                else RandomSampler(dataset, generator=torch.Generator().manual_seed(cfg.seed)))
     loader = DataLoader(dataset, batch_size=cfg.batch_size, sampler=sampler, drop_last=True, num_workers=0)
+    if len(loader) == 0:
+        raise SystemExit(f"{len(train_arrays)} training images are fewer than batch_size {cfg.batch_size}"
+                         + (f" x {world} ranks" if world > 1 else ""))
 
     net = create_model(cfg.architecture, out_channels=space.chroma_channels, **cfg.arch).to(device)
     params = [p for p in net.parameters() if p.requires_grad]
@@ -128,9 +169,7 @@ def train(cfg: Config, argv: list[str] | None = None) -> dict:
         t0, seen, losses = time.time(), 0, []
         bar = tqdm(total=steps_per_epoch, desc=f"{cfg.name} {epoch + 1}/{cfg.epochs}", disable=not main,
                    mininterval=5, file=sys.stdout)
-        for step, rgb in enumerate(loader):
-            if step >= steps_per_epoch:
-                break
+        for step, rgb in enumerate(batches(loader, steps_per_epoch)):
             for g in opt.param_groups:
                 g["lr"] = lr_at(epoch * steps_per_epoch + step, total_steps, cfg)
             rgb = rgb.to(device)
@@ -170,8 +209,11 @@ def train(cfg: Config, argv: list[str] | None = None) -> dict:
                                  "history": history, "best": best})
         write_logs(run_dir, history, grey_val)
 
+    if cfg.digest_file:
+        write_digest(cfg, net, rank, world, cfg.epochs)
     result = {"history": history, "best": best, "grey": grey_val, "train_hash": train_hash,
-              "val_hash": val_hash, "train_seconds": time.time() - started}
+              "val_hash": val_hash, "train_seconds": time.time() - started,
+              "skipped": {"train": skipped, "val": val_skipped}, "world_size": world}
     if main and cfg.export_dir:
         load_best(net, run_dir)
         if val_arrays:
@@ -207,7 +249,8 @@ def export(cfg: Config, net, result: dict, n_train: int, argv) -> dict:
         "design": cfg.design or describe(cfg.architecture),
         "train_size": cfg.size, "render_size": cfg.render_size, "loss": cfg.loss,
         "data": {"train_dir": cfg.train_dir, "val_dir": cfg.val_dir, "train_sha256": result["train_hash"],
-                 "val_sha256": result["val_hash"], "train_images": n_train},
+                 "val_sha256": result["val_hash"], "train_images": n_train,
+                 "train_skipped": result["skipped"]["train"], "val_skipped": result["skipped"]["val"]},
         "epochs": cfg.epochs, "best_epoch": (result["best"] or {}).get("epoch"),
         "command": "python -m train " + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:])),
         "config": as_dict(cfg),
@@ -217,6 +260,7 @@ def export(cfg: Config, net, result: dict, n_train: int, argv) -> dict:
                      "seconds_per_epoch": round(float(np.mean([r["epoch_seconds"] for r in history])), 1) if history else None,
                      "images_per_s": round(float(np.mean([r["images_per_s"] for r in history])), 1) if history else None,
                      "machine": f"{os.cpu_count()} CPU cores, torch {torch.__version__}",
+                     "world_size": result["world_size"],
                      "history": history},
         "licence": cfg.licence,
     }
