@@ -1,0 +1,216 @@
+"""Command line: ``python -m colorlab {colorize,models,evaluate} ...``.
+
+Exit codes: 0 success; 1 some input file could not be used (each one reported on
+stderr as ``error: <file>: <reason>``, the others still processed); 2 bad usage or
+an unusable checkpoint.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+from safetensors import safe_open
+from PIL import Image
+from tqdm import tqdm
+
+from . import checkpoints
+from .checkpoints import CheckpointError, get_model, list_checkpoints, resolve
+from .imaging import find_images, load_image
+from .metrics import HIGHER_IS_BETTER, grey_baseline, summarize
+from .pipeline import colorize
+
+PROGRESS_FROM = 4   # show a progress bar from this many files (and only on a terminal)
+_BUFFERS = ("running_mean", "running_var", "num_batches_tracked")
+
+
+class _Failures:
+    """Collects per-file errors, printing each as one line on stderr as it happens."""
+
+    def __init__(self):
+        self.items: list[dict] = []
+
+    def add(self, path, exc: Exception) -> None:
+        # ImageError messages may already start with the path; do not say it twice.
+        reason = str(exc).removeprefix(f"{path}: ") or type(exc).__name__
+        self.items.append({"file": str(path), "reason": reason})
+        tqdm.write(f"error: {path}: {reason}", file=sys.stderr)
+
+
+def _progress(items, desc: str):
+    return tqdm(items, desc=desc, unit="img", file=sys.stderr,
+                disable=None if len(items) >= PROGRESS_FROM else True)
+
+
+def _die(what, reason) -> None:
+    print(f"error: {what}: {reason}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def _load_model(args):
+    try:
+        return get_model(args.model, args.weights_dir)
+    except (CheckpointError, OSError) as exc:
+        _die(args.model, exc)
+
+
+def cmd_colorize(args) -> int:
+    model = _load_model(args)
+    out_dir = Path(args.out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    failures, written = _Failures(), {}
+    for src in _progress(args.files, "colorize"):
+        dest = out_dir / f"{Path(src).stem}.png"
+        try:
+            if dest in written:   # a.jpg and a.png would silently overwrite each other
+                raise ValueError(f"output {dest} was already written for {written[dest]}")
+            colorize(src, model, args.render_size, args.saturation).save(dest)
+            written[dest] = src
+        except (ValueError, OSError) as exc:   # ImageError is a ValueError
+            failures.add(src, exc)
+    return 1 if failures.items else 0
+
+
+def count_params(path: Path) -> int | None:
+    """Learnable parameters in a checkpoint, read from the safetensors header (no weights
+    loaded; BatchNorm statistics are not parameters). None if the file is unreadable."""
+    try:
+        with safe_open(str(path), "pt") as f:
+            return sum(int(np.prod(f.get_slice(k).get_shape())) for k in f.keys() if not k.endswith(_BUFFERS))
+    except Exception:   # safetensors raises its own error types; the listing must go on
+        return None
+
+
+def _model_row(meta: dict, weights_dir: Path) -> dict:
+    path = weights_dir / meta.get("file", f"{meta['name']}.safetensors")
+    return {"name": meta.get("name"), "space": meta.get("space"), "category": meta.get("category"),
+            "architecture": meta.get("architecture"), "params": count_params(path),
+            "size_bytes": meta.get("size_bytes") or path.stat().st_size,
+            "train_size": meta.get("train_size"), "render_size": meta.get("render_size"),
+            "val_metrics": meta.get("val_metrics") or {}, "grey_metrics": meta.get("grey_metrics") or {}}
+
+
+def _fmt(value, spec: str = ".2f") -> str:
+    return "-" if value is None else format(value, spec)
+
+
+def cmd_models(args) -> int:
+    weights_dir = Path(args.weights_dir or checkpoints.WEIGHTS_DIR)
+    rows = [_model_row(m, weights_dir) for m in list_checkpoints(weights_dir)]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    if not rows:
+        print(f"no checkpoints in {weights_dir}")
+        return 0
+    w = max(len("name"), *(len(r["name"] or "") for r in rows))
+    print(f"{'name':<{w}} {'space':<5} {'category':<10} {'architecture':<12} {'params':>10} "
+          f"{'PSNR':>6} {'grey':>6} {'dE00':>6} {'grey':>6} {'size':>8}")
+    for r in rows:
+        v, g = r["val_metrics"], r["grey_metrics"]
+        print(f"{r['name']:<{w}} {r['space']:<5} {r['category'] or '-':<10} {r['architecture']:<12} "
+              f"{_fmt(r['params'], ','):>10} {_fmt(v.get('psnr')):>6} {_fmt(g.get('psnr')):>6} "
+              f"{_fmt(v.get('ciede2000')):>6} {_fmt(g.get('ciede2000')):>6} {r['size_bytes'] / 1e6:>6.1f}MB")
+    print("PSNR in dB and CIEDE2000 (dE00) on the validation set, next to the grey input's.")
+    return 0
+
+
+def _pairs(files, predict, failures: _Failures | None = None):
+    """Yield (prediction, truth) uint8 arrays; unreadable files go to ``failures`` (or are skipped)."""
+    for path in files:
+        try:
+            truth = np.asarray(load_image(path))
+        except (ValueError, OSError) as exc:
+            if failures is not None:
+                failures.add(path, exc)
+            continue
+        yield predict(truth), truth
+
+
+def cmd_evaluate(args) -> int:
+    model = _load_model(args)
+    try:
+        files = find_images(args.data)[:args.limit]
+    except FileNotFoundError:
+        _die(args.data, "no such folder")
+
+    def as_model(truth: np.ndarray) -> np.ndarray:
+        # colorize() turns the colour image grey first: the model sees what a user would give it.
+        return np.asarray(colorize(Image.fromarray(truth), model, args.render_size))
+
+    failures = _Failures()
+    try:
+        scores = summarize(_pairs(_progress(files, "evaluate"), as_model, failures))
+    except ValueError as exc:   # no readable image ("no images to score"), or one too small for SSIM
+        _die(args.data, exc)
+    # A second pass for the baseline: decoding again is cheap and keeps memory flat.
+    failed = {x["file"] for x in failures.items}
+    grey = summarize(_pairs([f for f in files if str(f) not in failed], grey_baseline))
+    report = {"model": model.name, "data": str(args.data), "n": scores["n"],
+              "render_size": args.render_size or model.render_size,
+              "scores": scores, "grey": grey, "errors": failures.items}
+    print(json.dumps(report, indent=2) if args.json else _table(report))
+    return 1 if failures.items else 0
+
+
+def _table(report: dict) -> str:
+    render = report["render_size"] or "native"
+    lines = [f"{report['model']} on {report['n']} images from {report['data']} (render size {render})",
+             f"{'metric':<13} {'model':>8} {'grey':>8}  better"]
+    for key in ("psnr", "ssim", "ciede2000", "colorfulness", "dcf"):
+        better = {True: "higher", False: "lower", None: "closer to truth"}[HIGHER_IS_BETTER[key]]
+        lines.append(f"{key:<13} {report['scores'][key]:>8.3f} {report['grey'][key]:>8.3f}  {better}")
+    lines.append(f"{'truth colourfulness':<22} {report['scores']['truth_colorfulness']:.3f}")
+    return "\n".join(lines)
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _saturation(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value <= 4.0:
+        raise argparse.ArgumentTypeError(f"must be in [0, 4], got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m colorlab", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    weights = argparse.ArgumentParser(add_help=False)
+    weights.add_argument("--weights-dir", type=Path, default=None, metavar="D",
+                         help="checkpoint folder (default: $COLORLAB_WEIGHTS or weights/)")
+
+    p = sub.add_parser("colorize", parents=[weights], help="colorize image files into a folder")
+    p.add_argument("--model", required=True, metavar="NAME", help="checkpoint name (see `models`) or .safetensors path")
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder; writes OUT/<stem>.png at each input's size")
+    p.add_argument("--render-size", type=_positive, default=None, metavar="N",
+                   help="short side the network runs at (default: the checkpoint's)")
+    p.add_argument("--saturation", type=_saturation, default=1.0, metavar="S", help="chroma scale in [0, 4] (default 1)")
+    p.add_argument("files", nargs="+", metavar="FILE", help="input images (any format PIL reads)")
+    p.set_defaults(func=cmd_colorize)
+
+    p = sub.add_parser("models", parents=[weights], help="list checkpoints and their metadata")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.set_defaults(func=cmd_models)
+
+    p = sub.add_parser("evaluate", parents=[weights], help="score a model on a folder of colour images")
+    p.add_argument("--model", required=True, metavar="NAME", help="checkpoint name or .safetensors path")
+    p.add_argument("--data", required=True, type=Path, metavar="DIR", help="folder of colour images (searched recursively)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.add_argument("--limit", type=_positive, default=None, metavar="N", help="use at most N images (sorted by path)")
+    p.add_argument("--render-size", type=_positive, default=None, metavar="N",
+                   help="short side the network runs at (default: the checkpoint's)")
+    p.set_defaults(func=cmd_evaluate)
+    return parser
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
