@@ -1,0 +1,168 @@
+"""colorlab.colorspaces against scikit-image, known values, hue wrap-around and gradients."""
+import numpy as np
+import pytest
+import torch
+from skimage import color
+
+from colorlab.colorspaces import (SPACES, HsvSpace, get_space, grey_to_L, hsv_to_rgb, hue_to_unit, lab_to_rgb,
+                                  luminance, rgb_to_grey, rgb_to_hsv, rgb_to_lab, unit_to_hue)
+
+
+def _nchw(arr: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(arr).permute(2, 0, 1).unsqueeze(0).float()
+
+
+def _hwc(t: torch.Tensor) -> np.ndarray:
+    return t[0].permute(1, 2, 0).double().numpy()
+
+
+def _circ(a, b):
+    """Circular distance between hues in turns."""
+    d = np.abs(np.asarray(a) - np.asarray(b)) % 1.0
+    return np.minimum(d, 1.0 - d)
+
+
+@pytest.fixture
+def rgb_np():
+    rng = np.random.default_rng(0)
+    arr = rng.random((24, 32, 3))
+    arr[0, :8] = [[0, 0, 0], [1, 1, 1], [1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0], [0.5, 0.5, 0.5], [0, 1, 1]]
+    return arr
+
+
+def _hsv_pixel(h, s=1.0, v=1.0, shape=(1, 1)):
+    return torch.tensor([h, s, v], dtype=torch.float32).view(1, 3, 1, 1).expand(1, 3, *shape)
+
+
+def test_rgb_to_lab_matches_skimage(rgb_np):
+    ours = _hwc(rgb_to_lab(_nchw(rgb_np)))
+    ref = color.rgb2lab(rgb_np)
+    assert color.deltaE_ciede2000(ref, ours).max() < 0.5
+    np.testing.assert_allclose(ours, ref, atol=0.05)
+
+
+def test_lab_to_rgb_matches_skimage_and_round_trips(rgb_np):
+    lab = color.rgb2lab(rgb_np)
+    ours = _hwc(lab_to_rgb(_nchw(lab)))
+    np.testing.assert_allclose(ours, color.lab2rgb(lab), atol=1e-3)
+    np.testing.assert_allclose(ours, rgb_np, atol=1e-3)
+
+
+def test_lab_known_values():
+    lab = rgb_to_lab(torch.tensor([[1.0, 1.0, 1.0], [0.0, 0.0, 0.0], [1.0, 0.0, 0.0]]).T.reshape(1, 3, 1, 3))
+    white, black, red = lab[0, :, 0, :].T
+    np.testing.assert_allclose(white, [100, 0, 0], atol=0.01)
+    np.testing.assert_allclose(black, [0, 0, 0], atol=0.01)
+    np.testing.assert_allclose(red, [53.24, 80.09, 67.20], atol=0.05)   # the textbook sRGB red
+
+
+def test_rgb_to_hsv_matches_skimage(rgb_np):
+    ours = _hwc(rgb_to_hsv(_nchw(rgb_np)))
+    ref = color.rgb2hsv(rgb_np)
+    np.testing.assert_allclose(ours[..., 1:], ref[..., 1:], atol=1e-5)
+    coloured = ref[..., 1] > 1e-6
+    assert _circ(ours[..., 0], ref[..., 0])[coloured].max() < 1e-5
+    assert (ours[..., 0] >= 0).all() and (ours[..., 0] < 1).all()
+
+
+def test_hsv_to_rgb_matches_skimage_and_round_trips(rgb_np):
+    hsv = color.rgb2hsv(rgb_np)
+    ours = _hwc(hsv_to_rgb(_nchw(hsv)))
+    np.testing.assert_allclose(ours, color.hsv2rgb(hsv), atol=1e-5)
+    np.testing.assert_allclose(ours, rgb_np, atol=1e-5)
+
+
+@pytest.mark.parametrize("rgb, hue", [((1, 0, 0), 0.0), ((1, 1, 0), 1 / 6), ((0, 1, 0), 1 / 3),
+                                      ((0, 1, 1), 0.5), ((0, 0, 1), 2 / 3), ((1, 0, 1), 5 / 6)])
+def test_hsv_known_hues(rgb, hue):
+    hsv = rgb_to_hsv(torch.tensor(rgb, dtype=torch.float32).view(1, 3, 1, 1)).flatten().tolist()
+    assert hsv == pytest.approx([hue, 1.0, 1.0], abs=1e-6)
+    back = hsv_to_rgb(_hsv_pixel(hue)).flatten().tolist()
+    assert back == pytest.approx(list(rgb), abs=1e-6)
+
+
+def test_hsv_of_grey_has_zero_hue_and_saturation():
+    hsv = rgb_to_hsv(torch.full((1, 3, 1, 1), 0.4)).flatten().tolist()
+    assert hsv == pytest.approx([0.0, 0.0, 0.4])
+
+
+def test_hsv_to_rgb_hue_wraps():
+    for h in (0.1, 0.45, 0.9):
+        base = hsv_to_rgb(_hsv_pixel(h, 0.7, 0.8))
+        for shift in (-2, -1, 1, 3):
+            torch.testing.assert_close(hsv_to_rgb(_hsv_pixel(h + shift, 0.7, 0.8)), base, atol=1e-5, rtol=0)
+
+
+def test_hue_unit_round_trip():
+    h = torch.linspace(0, 0.999, 50).view(1, 1, 5, 10)
+    back = unit_to_hue(hue_to_unit(h))
+    assert _circ(back.numpy(), h.numpy()).max() < 1e-5
+
+
+def test_hs_from_pred_upsamples_hue_circularly():
+    # Reds either side of the wrap: 0.02 and 0.98 turns, alternating like a checkerboard.
+    hue = torch.where((torch.arange(8).view(-1, 1) + torch.arange(8)) % 2 == 0, 0.02, 0.98).view(1, 1, 8, 8)
+    pred = torch.cat([hue * 2 - 1, torch.ones_like(hue)], 1)
+    up, sat = HsvSpace.hs_from_pred(pred, (32, 32))
+    assert up.shape == sat.shape == (1, 1, 32, 32)
+    assert _circ(up.numpy(), 0.0).max() < 0.03          # red, not the cyan (0.5) a plain average gives
+    rgb = HsvSpace.assemble(torch.full((1, 1, 32, 32), 0.5), up, sat)
+    assert (rgb[:, 0] > rgb[:, 1] + 0.3).all() and (rgb[:, 0] > rgb[:, 2] + 0.3).all()
+
+
+def test_grey_has_the_lightness_of_the_colour(rgb_np):
+    rgb = _nchw(rgb_np)
+    grey = rgb_to_grey(rgb)
+    assert grey.shape == (1, 1, 24, 32)
+    torch.testing.assert_close(grey_to_L(grey), rgb_to_lab(rgb)[:, :1], atol=1e-3, rtol=0)
+    assert luminance(torch.ones(1, 3, 1, 1)).item() == pytest.approx(1.0, abs=1e-5)
+
+
+@pytest.mark.parametrize("name, tol", [("lab", 1e-4), ("rgb", 1e-6), ("hsv", 0.06)])
+def test_encode_decode_round_trip(rgb_np, name, tol):
+    space = get_space(name)
+    rgb = _nchw(rgb_np)
+    inp, target = space.encode(rgb)
+    assert inp.shape == (1, 1, 24, 32) and target.shape == (1, space.chroma_channels, 24, 32)
+    assert inp.min() >= -1 and inp.max() <= 1 and target.min() >= -1 and target.max() <= 1
+    out = space.decode(rgb_to_grey(rgb), target)
+    assert out.shape == rgb.shape
+    # HSV rebuilds brightness from luminance by scaling in linear light, which is
+    # close to but not exactly the sRGB V (the transfer curve is not a pure power law).
+    assert (out - rgb).abs().max() < tol
+    assert (out - rgb).abs().mean() < min(tol, 0.01)
+
+
+@pytest.mark.parametrize("name", sorted(SPACES))
+def test_decode_upsamples_to_the_grey(name):
+    space = get_space(name)
+    pred = torch.zeros(2, space.chroma_channels, 4, 6)
+    assert space.decode(torch.rand(2, 1, 13, 17), pred).shape == (2, 3, 13, 17)
+
+
+def test_to_channels_are_natural_units(rgb_np):
+    rgb = _nchw(rgb_np)
+    torch.testing.assert_close(get_space("lab").to_channels(rgb), rgb_to_lab(rgb))
+    torch.testing.assert_close(get_space("HSV").to_channels(rgb), rgb_to_hsv(rgb))
+    torch.testing.assert_close(get_space("rgb").to_channels(rgb), rgb)
+
+
+def test_unknown_space():
+    with pytest.raises(ValueError, match="unknown colour space 'xyz'"):
+        get_space("xyz")
+
+
+def test_gradients_flow():
+    torch.manual_seed(0)
+    rgb = (torch.rand(1, 3, 3, 3, dtype=torch.float64) * 0.8 + 0.1).requires_grad_()
+    assert torch.autograd.gradcheck(rgb_to_lab, (rgb,))
+    hsv = torch.rand(1, 3, 3, 3, dtype=torch.float64).requires_grad_()
+    hsv_to_rgb(hsv).sum().backward()
+    assert torch.isfinite(hsv.grad).all() and hsv.grad.abs().sum() > 0
+
+    grey = torch.rand(1, 1, 3, 3) * 0.8 + 0.1
+    hue = torch.rand(1, 1, 3, 3, requires_grad=True)
+    sat = torch.rand(1, 1, 3, 3, requires_grad=True)
+    HsvSpace.assemble(grey, hue, sat)[:, 0].sum().backward()
+    for g in (hue.grad, sat.grad):
+        assert g is not None and torch.isfinite(g).all() and g.abs().sum() > 0
