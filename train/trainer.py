@@ -93,8 +93,9 @@ def param_digest(net) -> str:
     return h.hexdigest()
 
 
-def write_digest(cfg: Config, net, rank: int, world: int, epoch: int) -> None:
-    """The final parameters' digest of this rank (DDP ranks must agree) -> ``cfg.digest_file``."""
+def write_digest(cfg: Config, net, rank: int, world: int, losses: list[float]) -> None:
+    """This rank's final parameter digest (DDP ranks must agree) and its own last-epoch
+    losses (they differ between ranks, which see different data) -> ``cfg.digest_file``."""
     template = cfg.digest_file
     if "{rank}" in template:
         path = Path(template.format(rank=rank))
@@ -102,8 +103,8 @@ def write_digest(cfg: Config, net, rank: int, world: int, epoch: int) -> None:
         path = Path(template)
         path = path.with_name(f"{path.stem}.rank{rank}{path.suffix}") if world > 1 else path
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"rank": rank, "world_size": world, "epoch": epoch,
-                                "params_sha256": param_digest(net)}) + "\n")
+    path.write_text(json.dumps({"rank": rank, "world_size": world, "epochs": cfg.epochs,
+                                "params_sha256": param_digest(net), "losses": losses}) + "\n")
 
 
 def _save_state(path: Path, state: dict) -> None:
@@ -157,7 +158,7 @@ def train(cfg: Config, argv: list[str] | None = None) -> dict:
             print(f"[{cfg.name}] resumed after epoch {start_epoch}", flush=True)
     model = DistributedDataParallel(net) if world > 1 else net
     grey_val = grey_scores(epoch_val) if main and val_arrays else {}
-    started = time.time()
+    started, losses = time.time(), []
 
     for epoch in range(start_epoch, cfg.epochs):
         dataset.set_epoch(epoch)
@@ -210,7 +211,7 @@ def train(cfg: Config, argv: list[str] | None = None) -> dict:
         write_logs(run_dir, history, grey_val)
 
     if cfg.digest_file:
-        write_digest(cfg, net, rank, world, cfg.epochs)
+        write_digest(cfg, net, rank, world, losses)
     result = {"history": history, "best": best, "grey": grey_val, "train_hash": train_hash,
               "val_hash": val_hash, "train_seconds": time.time() - started,
               "skipped": {"train": skipped, "val": val_skipped}, "world_size": world}

@@ -1,0 +1,249 @@
+"""The training package: config parsing, and tiny real runs of the trainer end to end
+(CLI, checkpoint + sidecar + logs, determinism, kill -9 and resume, two-rank DDP on CPU).
+
+The runs use a 4-channel HSV U-Net on 32 px crops of a few scikit-image photos, so
+each takes seconds; everything goes to tmp directories, never to runs/ or weights/.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from colorlab import colorize, list_checkpoints, load_checkpoint
+from colorlab.checkpoints import sha256_file
+from train.config import Config, load_config
+from train.data import load_folder
+
+ROOT = Path(__file__).resolve().parent.parent
+TRAIN_PHOTOS = ("astronaut", "coffee", "chelsea", "rocket", "immunohistochemistry")
+VAL_PHOTOS = ("colorwheel", "cat")
+
+
+# ---------------------------------------------------------------- config parsing
+
+def test_defaults_without_arguments():
+    assert load_config([]) == Config()
+
+
+def test_yaml_then_command_line_overrides(tmp_path):
+    cfg_file = tmp_path / "m.yaml"
+    cfg_file.write_text("name: m\nspace: hsv\narch: {base: 8, depth: 3}\nepochs: 9\nrender_size: 128\n")
+    cfg = load_config(["--config", str(cfg_file), "epochs=2", "arch.base=4", "--lr", "1e-3",
+                       "--batch-size=3", "render_size=null", "name=2024", "train_dir=../x/train"])
+    assert cfg.space == "hsv" and cfg.epochs == 2 and cfg.lr == 1e-3 and cfg.batch_size == 3
+    assert cfg.arch == {"base": 4, "depth": 3}        # arch.KEY merges into the YAML's dict
+    assert cfg.render_size is None
+    assert cfg.name == "2024" and cfg.train_dir == "../x/train"   # text fields stay text
+    assert load_config(["arch.widths=[4, 8]"]).arch == {"widths": [4, 8]}
+
+
+@pytest.mark.parametrize("argv", [
+    ["bogus=1"],                       # unknown key on the command line
+    ["--bogus", "1"],
+    ["epochs"],                        # not key=value
+    ["epochs=five"],                   # wrong type
+    ["lr=fast"],
+    ["size=null"],                     # not optional
+])
+def test_bad_overrides_are_errors(argv, capsys):
+    with pytest.raises(SystemExit) as exc:
+        load_config(argv)
+    assert exc.value.code == 2
+    assert "error" in capsys.readouterr().err
+
+
+def test_unknown_key_in_yaml_is_an_error(tmp_path, capsys):
+    cfg_file = tmp_path / "bad.yaml"
+    cfg_file.write_text("name: m\nepoch: 3\n")       # typo for epochs
+    with pytest.raises(SystemExit):
+        load_config(["--config", str(cfg_file)])
+    assert "epoch" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "train" / "configs").glob("*.yaml")), ids=lambda p: p.stem)
+def test_shipped_configs_parse(path):
+    cfg = load_config(["--config", str(path)])
+    assert cfg.name == path.stem and cfg.space in ("lab", "hsv", "rgb")
+    assert cfg.category in ("faces", "landscapes", "general") and cfg.export_dir == "weights"
+
+
+# ---------------------------------------------------------------- tiny real runs
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    """train/ (five photos as JPEG and PNG, plus one corrupt file) and val/ (two photos)."""
+    import skimage.data
+    root = tmp_path_factory.mktemp("data")
+    for split, names in (("train", TRAIN_PHOTOS), ("val", VAL_PHOTOS)):
+        (root / split).mkdir()
+        for i, name in enumerate(names):
+            img = Image.fromarray(getattr(skimage.data, name)())
+            img.thumbnail((64, 64), Image.LANCZOS)
+            img.save(root / split / (f"{name}.png" if i % 2 else f"{name}.jpg"))
+    (root / "train" / "sub").mkdir()
+    (root / "train" / "sub" / "corrupt.jpg").write_bytes(b"\xff\xd8\xff\xe0" + b"\x00" * 40)
+    return root
+
+
+def tiny(data: Path, tmp: Path, name: str = "tiny", **over) -> list[str]:
+    """key=value arguments for a run of a few seconds into ``tmp``."""
+    args = dict(name=name, space="hsv", category="general", architecture="hsv_unet", loss="l1",
+                size=32, render_size=32, batch_size=2, epochs=2, steps_per_epoch=2, warmup_steps=1,
+                threads=1, train_dir=data / "train", val_dir=data / "val",
+                out_dir=tmp / "runs", export_dir=tmp / "weights", digest_file=tmp / f"{name}.digest.json")
+    args.update(over)
+    return ["arch.base=4"] + [f"{k}={v}" for k, v in args.items()]
+
+
+def run_train(args: list[str], launcher=(sys.executable, "-m", "train"), **kw) -> subprocess.CompletedProcess:
+    proc = subprocess.run([*launcher, *args], cwd=ROOT, env=_env(), capture_output=True, text=True,
+                          timeout=300, **kw)
+    assert proc.returncode == 0, f"training failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    return proc
+
+
+def _env() -> dict:
+    return dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1", PYTHONUNBUFFERED="1")
+
+
+def digest(path: Path) -> str:
+    return json.loads(Path(path).read_text())["params_sha256"]
+
+
+def in_process(args: list[str]) -> dict:
+    """``train.trainer.train`` in this process (restores the thread count it sets)."""
+    from train.trainer import train
+    threads = torch.get_num_threads()
+    try:
+        with pytest.warns(UserWarning, match="corrupt.jpg"):
+            return train(load_config(args), args)
+    finally:
+        torch.set_num_threads(threads)
+
+
+@pytest.mark.slow
+def test_end_to_end_cli_run_exports_a_checkpoint_colorlab_uses(data, tmp_path):
+    args = tiny(data, tmp_path)
+    proc = run_train(args)
+    assert re.search(r"skipping .*corrupt\.jpg", proc.stderr)           # warned, not fatal
+    assert "5 train images (1 skipped), 2 val (0 skipped)" in proc.stdout
+
+    ckpt = tmp_path / "weights" / "tiny.safetensors"
+    meta = json.loads(ckpt.with_suffix(".json").read_text())
+    assert meta["command"] == "python -m train " + " ".join(args)
+    assert meta["sha256"] == sha256_file(ckpt)
+    with pytest.warns(UserWarning, match="corrupt.jpg"):
+        _, train_hash, skipped = load_folder(data / "train")
+    assert meta["data"]["train_sha256"] == train_hash and skipped == 1
+    assert meta["data"]["val_sha256"] == load_folder(data / "val")[1]
+    assert meta["data"]["train_images"] == 5 and meta["data"]["train_skipped"] == 1
+    assert meta["data"]["val_dir"] == str(data / "val")
+    assert meta["epochs"] == 2 and meta["best_epoch"] in (1, 2)
+    assert (meta["space"], meta["category"], meta["architecture"]) == ("hsv", "general", "hsv_unet")
+    assert meta["arch_kwargs"] == {"base": 4, "out_channels": 2}
+    for key in ("psnr", "ssim", "ciede2000", "colorfulness", "dcf", "truth_colorfulness"):
+        assert np.isfinite(meta["val_metrics"][key]) and np.isfinite(meta["grey_metrics"][key])
+    assert meta["val_images"] == meta["val_metrics"]["n"] == 2
+    assert meta["grey_metrics"]["colorfulness"] == pytest.approx(0, abs=1e-6)
+    training = meta["training"]
+    assert [r["epoch"] for r in training["history"]] == [1, 2]
+    assert training["seconds_total"] >= 0 and training["images_per_s"] > 0 and training["world_size"] == 1
+
+    # colorlab loads (sha256 checked) and runs it, at full resolution
+    model = load_checkpoint(ckpt)
+    assert [m["name"] for m in list_checkpoints(tmp_path / "weights")] == ["tiny"]
+    src = data / "val" / "colorwheel.jpg"
+    out = colorize(src, model)
+    assert out.mode == "RGB" and out.size == Image.open(src).size
+
+    run_dir = tmp_path / "runs" / "tiny"
+    with Image.open(run_dir / "curves.png") as curves:
+        assert curves.format == "PNG" and curves.width > 200
+    rows = list(csv.DictReader((run_dir / "log.csv").open()))
+    assert [int(r["epoch"]) for r in rows] == [1, 2] and {"loss", "val_psnr", "val_ciede2000"} <= set(rows[0])
+    log = json.loads((run_dir / "log.json").read_text())
+    assert log["history"] == training["history"] and "psnr" in log["grey"]
+
+
+@pytest.mark.slow
+def test_same_seed_gives_identical_weights(data, tmp_path):
+    a = in_process(tiny(data, tmp_path / "a", export_dir=None))
+    b = in_process(tiny(data, tmp_path / "b", export_dir=None))
+    c = in_process(tiny(data, tmp_path / "c", export_dir=None, seed=1))
+    assert a["train_hash"] == b["train_hash"]
+    assert digest(tmp_path / "a" / "tiny.digest.json") == digest(tmp_path / "b" / "tiny.digest.json")
+    assert digest(tmp_path / "a" / "tiny.digest.json") != digest(tmp_path / "c" / "tiny.digest.json")
+    assert [r["loss"] for r in a["history"]] == [r["loss"] for r in b["history"]]
+    assert not (tmp_path / "a" / "weights").exists()          # export_dir=None: nothing exported
+
+
+@pytest.mark.slow
+def test_kill_9_then_rerun_resumes_and_finishes(data, tmp_path):
+    epochs = 6
+    args = tiny(data, tmp_path, name="resume", epochs=epochs, steps_per_epoch=3)
+    state = tmp_path / "runs" / "resume" / "state.pt"
+    with open(tmp_path / "killed.out", "w+") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "train", *args], cwd=ROOT, env=_env(),
+                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.time() + 240
+        while not state.exists() and proc.poll() is None and time.time() < deadline:
+            time.sleep(0.02)
+        os.killpg(proc.pid, signal.SIGKILL)       # its own session: only the run we started
+        proc.wait()
+        out.seek(0)
+        killed_log = out.read()
+    assert proc.returncode == -signal.SIGKILL, f"run ended before it was killed:\n{killed_log[-2000:]}"
+    saved = torch.load(state, weights_only=True)["epoch"]
+    printed = [int(n) for n in re.findall(r"\] epoch (\d+):", killed_log)]
+    assert 1 <= saved < epochs
+    assert max(printed) - saved <= 1               # at most the epoch in progress is lost
+    assert not (tmp_path / "weights").exists()
+
+    proc = run_train(args)
+    assert f"resumed after epoch {saved}" in proc.stdout
+    redone = [int(n) for n in re.findall(r"\] epoch (\d+):", proc.stdout)]
+    assert redone == list(range(saved + 1, epochs + 1))
+    meta = json.loads((tmp_path / "weights" / "resume.json").read_text())
+    assert [r["epoch"] for r in meta["training"]["history"]] == list(range(1, epochs + 1))
+    log = json.loads((tmp_path / "runs" / "resume" / "log.json").read_text())
+    assert [r["epoch"] for r in log["history"]] == list(range(1, epochs + 1))
+
+    # augmentation and sampling are functions of (seed, epoch): the resumed run ends
+    # with exactly the weights of an uninterrupted one
+    in_process(tiny(data, tmp_path / "straight", name="resume", epochs=epochs, steps_per_epoch=3,
+                    export_dir=None))
+    assert digest(tmp_path / "resume.digest.json") == digest(tmp_path / "straight" / "resume.digest.json")
+
+
+@pytest.mark.slow
+def test_ddp_two_cpu_ranks_end_with_identical_parameters(data, tmp_path):
+    launcher = (sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+                "-m", "train")
+    proc = run_train(tiny(data, tmp_path, name="ddp", digest_file=tmp_path / "ddp.{rank}.json"), launcher=launcher)
+    digests = [json.loads((tmp_path / f"ddp.{rank}.json").read_text()) for rank in (0, 1)]
+    assert [d["rank"] for d in digests] == [0, 1] and {d["world_size"] for d in digests} == {2}
+    assert digests[0]["params_sha256"] == digests[1]["params_sha256"]
+
+    # only rank 0 reports, validates, saves and exports
+    assert proc.stdout.count("world size 2") == 1
+    assert re.findall(r"\] epoch (\d+):", proc.stdout) == ["1", "2"]
+    assert sorted(p.name for p in (tmp_path / "weights").iterdir()) == ["ddp.json", "ddp.safetensors"]
+    meta = json.loads((tmp_path / "weights" / "ddp.json").read_text())
+    assert meta["training"]["world_size"] == 2
+    assert [r["epoch"] for r in meta["training"]["history"]] == [1, 2]
+    load_checkpoint(tmp_path / "weights" / "ddp.safetensors")
+
+    # the ranks saw different shards of the data (their losses differ), yet ended identical
+    assert digests[0]["losses"] != digests[1]["losses"]
