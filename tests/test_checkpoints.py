@@ -1,0 +1,125 @@
+"""colorlab.checkpoints: safetensors + sidecar round trip, integrity checks, the registry."""
+import json
+import os
+
+import pytest
+import torch
+from conftest import make_checkpoint
+
+from colorlab.checkpoints import (CheckpointError, get_model, list_checkpoints, load_checkpoint, resolve,
+                                  save_checkpoint, sha256_file)
+from colorlab.models import create_model
+
+
+def trained_looking_net():
+    """A small net whose BatchNorm statistics are not the defaults, so they must round-trip too."""
+    torch.manual_seed(0)
+    net = create_model("lab_resunet", widths=(4, 8, 8)).train()
+    with torch.no_grad():
+        net(torch.rand(2, 1, 16, 16) * 2 - 1)
+    return net.eval()
+
+
+META = {"name": "lab-test", "space": "lab", "category": "general", "train_size": 64, "render_size": 96,
+        "epochs": 3, "val_metrics": {"psnr": 23.0}}
+
+
+@pytest.mark.parametrize("half, tol", [(True, 2e-2), (False, 0.0)])
+def test_round_trip(tmp_path, half, tol):
+    net = trained_looking_net()
+    save_checkpoint(net, tmp_path / "lab-test", META, half=half)
+    model = load_checkpoint(tmp_path / "lab-test.safetensors")
+    x = torch.rand(1, 1, 32, 32) * 2 - 1
+    with torch.no_grad():
+        torch.testing.assert_close(model.net(x), net(x), atol=tol, rtol=0)
+    assert not model.net.training
+    assert model.space.name == "lab" and model.train_size == 64 and model.render_size == 96
+    assert model.name == "lab-test" and model.meta["epochs"] == 3
+
+
+def test_sidecar_fields(tmp_path):
+    side = save_checkpoint(trained_looking_net(), tmp_path / "lab-test.json", META)
+    weights = tmp_path / "lab-test.safetensors"
+    assert side == json.loads((tmp_path / "lab-test.json").read_text())
+    assert side["file"] == "lab-test.safetensors"
+    assert side["sha256"] == sha256_file(weights) and side["size_bytes"] == weights.stat().st_size
+    assert side["architecture"] == "lab_resunet"
+    assert side["arch_kwargs"] == {"widths": [4, 8, 8]}   # tuples stored as JSON lists
+    assert side["val_metrics"] == {"psnr": 23.0} and side["space"] == "lab"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["lab-test.json", "lab-test.safetensors"]   # no temp files
+
+
+def test_pretrained_flag_is_not_recorded(tmp_path):
+    net = create_model("mobile_unet", decoder=(8, 8, 8, 8, 8), pretrained=False)
+    side = save_checkpoint(net, tmp_path / "m", dict(META, name="m"))
+    assert "pretrained" not in side["arch_kwargs"]   # loading must not need the ImageNet file
+    assert load_checkpoint(tmp_path / "m.safetensors").net.arch_name == "mobile_unet"
+
+
+def test_tampered_weights_are_refused(tmp_path):
+    save_checkpoint(trained_looking_net(), tmp_path / "lab-test", META)
+    path = tmp_path / "lab-test.safetensors"
+    data = bytearray(path.read_bytes())
+    data[-1] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(CheckpointError, match="does not match its sidecar; refusing"):
+        load_checkpoint(path)
+
+
+def test_broken_checkpoints(tmp_path):
+    with pytest.raises(CheckpointError, match="no such checkpoint"):
+        load_checkpoint(tmp_path / "none.safetensors")
+    save_checkpoint(trained_looking_net(), tmp_path / "a", dict(META, name="a"))
+    (tmp_path / "a.json").unlink()
+    with pytest.raises(CheckpointError, match="sidecar missing"):
+        load_checkpoint(tmp_path / "a.safetensors")
+    (tmp_path / "a.json").write_text("{not json")
+    with pytest.raises(CheckpointError, match="not valid JSON"):
+        load_checkpoint(tmp_path / "a.safetensors")
+    # A file that is not safetensors at all, with a sidecar that vouches for it.
+    (tmp_path / "b.safetensors").write_bytes(b"\x80\x04 pickle, not tensors")
+    (tmp_path / "b.json").write_text(json.dumps(dict(META, sha256=sha256_file(tmp_path / "b.safetensors"))))
+    with pytest.raises(CheckpointError, match="not a safetensors file"):
+        load_checkpoint(tmp_path / "b.safetensors")
+
+
+def test_weights_that_do_not_fit_the_architecture(tmp_path):
+    side = save_checkpoint(trained_looking_net(), tmp_path / "c", dict(META, name="c"))
+    side["arch_kwargs"] = {"widths": [8, 8, 8]}
+    (tmp_path / "c.json").write_text(json.dumps(side))
+    with pytest.raises(CheckpointError, match="do not fit lab_resunet"):
+        load_checkpoint(tmp_path / "c.safetensors")
+
+
+def test_list_checkpoints(tmp_path, weights_dir):
+    assert [m["name"] for m in list_checkpoints(weights_dir)] == ["hsv-general", "lab-general", "rgb-general"]
+    assert list_checkpoints(tmp_path / "nowhere") == []
+    make_checkpoint(tmp_path, "z-model", "lab")
+    make_checkpoint(tmp_path, "a-model", "rgb")
+    (tmp_path / "orphan.json").write_text("{}")          # no weights: not listed
+    make_checkpoint(tmp_path, "broken", "lab")
+    (tmp_path / "broken.json").write_text("{oops")      # unreadable sidecar: skipped, not fatal
+    metas = list_checkpoints(tmp_path)
+    assert [m["name"] for m in metas] == ["a-model", "z-model"]
+    assert metas[0]["space"] == "rgb" and metas[0]["category"] == "general"
+
+
+def test_resolve(weights_dir, tmp_path):
+    assert resolve("lab-general", weights_dir) == weights_dir / "lab-general.safetensors"
+    direct = weights_dir / "hsv-general.json"
+    assert resolve(str(direct)) == weights_dir / "hsv-general.safetensors"
+    with pytest.raises(CheckpointError, match=r"no checkpoint named 'nope'; available: \['hsv-general'"):
+        resolve("nope", weights_dir)
+    with pytest.raises(CheckpointError, match="no such checkpoint"):
+        resolve(str(tmp_path / "gone.safetensors"), weights_dir)
+
+
+def test_get_model_loads_once_and_reloads_when_the_file_changes(tmp_path):
+    make_checkpoint(tmp_path, "cached", "lab")
+    first = get_model("cached", tmp_path)
+    assert get_model(str(tmp_path / "cached.safetensors")) is first
+    make_checkpoint(tmp_path, "cached", "hsv")
+    path = tmp_path / "cached.safetensors"
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10_000_000))
+    second = get_model("cached", tmp_path)
+    assert second is not first and second.space.name == "hsv"
