@@ -99,13 +99,17 @@ def load_checkpoint(path: Path, device: str = "cpu") -> Colorizer:
         state = load_file(str(path), device=device)
     except Exception as exc:
         raise CheckpointError(f"{path.name}: not a safetensors file ({exc})") from None
-    net = create_model(meta["architecture"], **meta.get("arch_kwargs", {}))
+    try:
+        net = create_model(meta["architecture"], **meta.get("arch_kwargs", {}))
+        space = get_space(meta["space"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CheckpointError(f"{path.name}: sidecar names no usable model ({type(exc).__name__}: {exc})") from None
     try:
         net.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
     except RuntimeError as exc:
         raise CheckpointError(f"{path.name}: weights do not fit {meta['architecture']} ({exc})") from None
     net.to(device).eval()
-    return Colorizer(net, get_space(meta["space"]), meta.get("train_size", 128), meta.get("render_size"), meta)
+    return Colorizer(net, space, meta.get("train_size", 128), meta.get("render_size"), meta)
 
 
 def list_checkpoints(weights_dir: Path | None = None) -> list[dict]:
