@@ -19,7 +19,6 @@ from tqdm import tqdm
 from . import checkpoints
 from .checkpoints import CheckpointError, get_model, list_checkpoints, resolve
 from .imaging import find_images, load_image
-from .metrics import HIGHER_IS_BETTER, grey_baseline, summarize
 from .pipeline import colorize
 
 PROGRESS_FROM = 4   # show a progress bar from this many files (and only on a terminal)
@@ -130,6 +129,7 @@ def _pairs(files, predict, failures: _Failures | None = None):
 
 
 def cmd_evaluate(args) -> int:
+    from .metrics import grey_baseline, summarize   # scikit-image takes a second to import; only evaluate needs it
     model = _load_model(args)
     try:
         files = find_images(args.data)[:args.limit]
@@ -156,6 +156,7 @@ def cmd_evaluate(args) -> int:
 
 
 def _table(report: dict) -> str:
+    from .metrics import HIGHER_IS_BETTER
     render = report["render_size"] or "native"
     lines = [f"{report['model']} on {report['n']} images from {report['data']} (render size {render})",
              f"{'metric':<13} {'model':>8} {'grey':>8}  better"]
