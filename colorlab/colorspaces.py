@@ -148,6 +148,11 @@ class ColorSpace:
     def decode(self, grey: torch.Tensor, pred: torch.Tensor, saturation: float = 1.0) -> torch.Tensor:
         raise NotImplementedError
 
+    def upsample(self, pred: torch.Tensor, size) -> torch.Tensor:
+        """``pred`` resampled to ``size`` as ``decode`` would do it, still in network units,
+        so that ``decode`` at that size can then run on any band of rows."""
+        return _resize(pred, size)
+
     def to_channels(self, rgb: torch.Tensor) -> torch.Tensor:
         """sRGB -> this space's three channels in natural units (for display)."""
         raise NotImplementedError
@@ -199,6 +204,12 @@ class HsvSpace(ColorSpace):
         unit = srgb_to_linear(hsv_to_rgb(torch.cat([hue, sat, torch.ones_like(sat)], 1)))
         y_unit = _mix(unit, _RGB2XYZ[1:2]).clamp(min=1e-6)
         return linear_to_srgb(unit * (srgb_to_linear(grey) / y_unit))
+
+    def upsample(self, pred, size):
+        if tuple(size) == tuple(pred.shape[-2:]):
+            return pred
+        hue, sat = self.hs_from_pred(pred, size)   # hue interpolated around the circle
+        return torch.cat([hue * 2 - 1, sat * 2 - 1], 1)
 
     def decode(self, grey, pred, saturation=1.0):
         hue, sat = self.hs_from_pred(pred, grey.shape[-2:])

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image
 
 from .checkpoints import Colorizer
 from .colorspaces import rgb_to_grey
-from .imaging import MAX_PIXELS, load_image, pil_to_tensor, tensor_to_pil
+from .imaging import MAX_PIXELS, array_to_tensor, load_image, tensor_to_array, tensor_to_pil
 
 MAX_RENDER = 1024   # cap on the short side the network runs at, whatever is asked
+BAND_PIXELS = 1 << 17   # pixels per band of the full-resolution colour conversion
 
 
 def net_shape(h: int, w: int, render_size: int | None, multiple: int) -> tuple[int, int]:
@@ -28,9 +30,21 @@ def net_shape(h: int, w: int, render_size: int | None, multiple: int) -> tuple[i
             max(multiple, int(round(ww / multiple)) * multiple))
 
 
+def _bands(h: int, w: int) -> list[slice]:
+    """Row ranges of about BAND_PIXELS pixels: the full-resolution colour work runs band by
+    band, so its float temporaries stay small (cache-sized) instead of image-sized."""
+    step = max(1, BAND_PIXELS // max(1, w))
+    return [slice(r, min(r + step, h)) for r in range(0, h, step)]
+
+
 def _grey(src) -> tuple[torch.Tensor, tuple[int, int]]:
     img = load_image(src, MAX_PIXELS)
-    return rgb_to_grey(pil_to_tensor(img)), img.size
+    arr = np.asarray(img)
+    h, w = arr.shape[:2]
+    grey = torch.empty(1, 1, h, w)
+    for rows in _bands(h, w):
+        grey[:, :, rows] = rgb_to_grey(array_to_tensor(arr[rows]))
+    return grey, img.size
 
 
 def _net_input(model: Colorizer, grey: torch.Tensor, render_size) -> torch.Tensor:
@@ -40,11 +54,24 @@ def _net_input(model: Colorizer, grey: torch.Tensor, render_size) -> torch.Tenso
     return model.space.net_input(small.clamp(0, 1))
 
 
+def _render(model: Colorizer, grey: torch.Tensor, render_size, saturation: float, write) -> None:
+    """Run the network at render size, then decode at full resolution band by band:
+    ``write(rows, rgb)`` receives each band as sRGB (N,3,rows,W) in [0,1]."""
+    pred = model.net(_net_input(model, grey, render_size))
+    full = model.space.upsample(pred, grey.shape[-2:])
+    for rows in _bands(*grey.shape[-2:]):
+        write(rows, model.space.decode(grey[:, :, rows], full[:, :, rows], saturation).clamp_(0, 1))
+
+
 @torch.inference_mode()
 def predict(model: Colorizer, grey: torch.Tensor, render_size=None, saturation: float = 1.0) -> torch.Tensor:
     """Grey (N,1,H,W) in [0,1] -> sRGB (N,3,H,W) in [0,1] at the same H x W."""
-    pred = model.net(_net_input(model, grey, render_size))
-    return model.space.decode(grey, pred, saturation).clamp(0, 1)
+    out = grey.new_empty(grey.shape[0], 3, *grey.shape[-2:])
+
+    def write(rows, rgb):
+        out[:, :, rows] = rgb
+    _render(model, grey, render_size, saturation, write)
+    return out
 
 
 def colorize(image, model: Colorizer, render_size: int | None = None, saturation: float = 1.0) -> Image.Image:
@@ -58,7 +85,13 @@ def colorize(image, model: Colorizer, render_size: int | None = None, saturation
     if not (0.0 <= saturation <= 4.0):
         raise ValueError(f"saturation must be in [0, 4], got {saturation}")
     grey, _ = _grey(image)
-    return tensor_to_pil(predict(model, grey, render_size, saturation))
+    arr = np.empty((*grey.shape[-2:], 3), np.uint8)   # written band by band: no full-size float RGB
+
+    def write(rows, rgb):
+        arr[rows] = tensor_to_array(rgb)
+    with torch.inference_mode():
+        _render(model, grey, render_size, saturation, write)
+    return Image.fromarray(arr, "RGB")
 
 
 def colorize_batch(images, model: Colorizer, render_size=None, saturation: float = 1.0, batch_size: int = 8):
