@@ -58,7 +58,10 @@ def _load_model(args):
 def cmd_colorize(args) -> int:
     model = _load_model(args)
     out_dir = Path(args.out)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        _die(out_dir, f"cannot create the output folder ({exc.strerror or exc})")
     failures, written = _Failures(), {}
     for src in _progress(args.files, "colorize"):
         dest = out_dir / f"{Path(src).stem}.png"

@@ -93,7 +93,7 @@ def _hue_gradient(hue: torch.Tensor, sat: torch.Tensor) -> torch.Tensor:
     dy = _circular(hue[1:] - hue[:-1]) * torch.minimum(sat[1:], sat[:-1])
     dx = torch.cat([dx, dx[:, -1:]], 1) if dx.shape[1] else torch.zeros_like(hue)
     dy = torch.cat([dy, dy[-1:]], 0) if dy.shape[0] else torch.zeros_like(hue)
-    return torch.hypot(dx, dy).clamp(max=1.0)
+    return torch.hypot(dx, dy)
 
 
 def hue_artifact_map(pred_uint8: np.ndarray, reference_uint8: np.ndarray | None = None):
@@ -105,7 +105,7 @@ def hue_artifact_map(pred_uint8: np.ndarray, reference_uint8: np.ndarray | None 
       (0.05 vs 0.95 turn is 0.1) weighted by the reference's saturation, in [0, 0.5].
     * Without: the circular gradient magnitude of the predicted hue (each finite
       difference wrapped to [-0.5, 0.5) turns and weighted by the smaller saturation
-      of its pixel pair), in [0, 1]; it lights up speckle and red wrap-around seams.
+      of its pixel pair), in [0, 0.71]; it lights up speckle and red wrap-around seams.
 
     Pixels whose saturation (the reference's, or the prediction's without one) is
     below ``MIN_SATURATION`` have no meaningful hue: their map value is 0 and they are
