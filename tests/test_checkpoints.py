@@ -24,7 +24,7 @@ META = {"name": "lab-test", "space": "lab", "category": "general", "train_size":
         "epochs": 3, "val_metrics": {"psnr": 23.0}}
 
 
-@pytest.mark.parametrize("half, tol", [(True, 2e-2), (False, 0.0)])
+@pytest.mark.parametrize("half, tol", [(True, 2e-2), (False, 1e-5)])   # fp32: exact but for kernel choice
 def test_round_trip(tmp_path, half, tol):
     net = trained_looking_net()
     save_checkpoint(net, tmp_path / "lab-test", META, half=half)
