@@ -152,5 +152,7 @@ def get_model(name_or_path: str, weights_dir: Path | None = None) -> Colorizer:
     key = (str(path), path.stat().st_mtime_ns)
     with _LOCK:
         if key not in _CACHE:
-            _CACHE[key] = load_checkpoint(path)
+            model = load_checkpoint(path)
+            model.net.to(memory_format=torch.channels_last)   # NHWC convolutions: 15-45% faster on CPU
+            _CACHE[key] = model
         return _CACHE[key]
