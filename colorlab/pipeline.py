@@ -51,7 +51,21 @@ def _net_input(model: Colorizer, grey: torch.Tensor, render_size) -> torch.Tenso
     size = net_shape(*grey.shape[-2:], render_size if render_size else model.render_size,
                      getattr(model.net, "size_multiple", 32))
     small = F.interpolate(grey, size=size, mode="bilinear", antialias=True, align_corners=False)
-    return model.space.net_input(small.clamp(0, 1))
+    x = model.space.net_input(small.clamp(0, 1))
+    if _channels_last(model.net):
+        # Explicit NHWC strides: a one-channel tensor is otherwise taken as NCHW, and mixing
+        # the two formats (e.g. concatenating the input as a skip) is several times slower.
+        x = torch.empty_like(x, memory_format=torch.channels_last).copy_(x)
+    return x
+
+
+def _channels_last(net) -> bool:
+    """Whether the network's convolution weights are stored NHWC (as ``load_checkpoint`` does)."""
+    for p in net.parameters():
+        nchw, nhwc = p.is_contiguous(), p.is_contiguous(memory_format=torch.channels_last)
+        if p.dim() == 4 and nchw != nhwc:   # the first weight whose layout is not ambiguous
+            return nhwc
+    return False
 
 
 def _render(model: Colorizer, grey: torch.Tensor, render_size, saturation: float, write) -> None:
