@@ -1,0 +1,438 @@
+"""Benchmark colorlab on this machine and write bench/results.md (also printed).
+
+    python bench/run.py                 # everything: latency, training throughput, the app
+    python bench/run.py --quick         # fewer runs and steps (for a smoke test, not for numbers)
+    python bench/run.py --models lab-general rgb-general --no-app --no-train
+
+Sections:
+* Colorization latency of every shipped model (``list_checkpoints()``) at 256x256,
+  1 megapixel and 12 megapixels: median of the timed runs after one warm-up, with the
+  peak resident memory of the process. Each (model, size) runs in a fresh subprocess
+  with 2 torch threads, so one configuration's memory cannot inflate another's.
+  The input is a JPEG file, so decoding is part of the time, as in the CLI and the app.
+* Training throughput (images/s) per architecture: optimizer steps on random batches
+  at the training resolution with the config's loss, model settings and frozen layers.
+* End-to-end latency of the app's colorize endpoint through gradio_client, with
+  ``python app.py`` launched on a free loopback port.
+
+Numbers are only meaningful on an otherwise idle machine: the load average at the
+start is written into the report and a warning is added when it is high.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+SIZES = {"256x256": (256, 256), "1 MP": (1155, 866), "12 MP": (4000, 3000)}
+TARGETS = {"1 MP": 0.5, "12 MP": 5.0}   # seconds, median
+PEAK_TARGET_MB = 2048                  # at 12 MP
+THREADS = 2
+README_START, README_END = "<!-- bench:start -->", "<!-- bench:end -->"
+
+
+# ---------------------------------------------------------------- helpers
+
+def peak_rss_mb() -> float:
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024   # KiB on Linux
+
+
+def proc_status_mb(pid: int, key: str) -> float | None:
+    """VmRSS / VmHWM (peak) of a process from /proc, in MiB."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(key + ":"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
+def synthetic_photo(w: int, h: int):
+    """A deterministic photo-like RGB image: smooth colour fields, edges and fine texture."""
+    import numpy as np
+    from PIL import Image, ImageFilter
+    rng = np.random.default_rng(w * 7919 + h)
+    low = Image.fromarray(rng.integers(0, 256, (12, 16, 3), dtype=np.uint8)).resize((w, h), Image.BICUBIC)
+    img = low.filter(ImageFilter.GaussianBlur(max(1, min(w, h) // 100)))
+    noise = Image.fromarray(rng.integers(0, 40, (h, w), dtype=np.uint8), "L").convert("RGB")
+    return Image.blend(img, noise, 0.15)
+
+
+def median_seconds(times: list[float]) -> float:
+    return statistics.median(times) if times else float("nan")
+
+
+def run_worker(kind: str, spec: dict, timeout: float = 1800) -> dict:
+    """Run one measurement in a fresh interpreter; returns its JSON result (or an error)."""
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", kind, json.dumps(spec)]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+    except subprocess.TimeoutExpired:
+        return {"error": f"timed out after {timeout:.0f} s"}
+    if proc.returncode != 0:
+        tail = (proc.stderr.strip().splitlines() or ["(no output)"])[-1]
+        return {"error": f"exit {proc.returncode}: {tail}"}
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+# ---------------------------------------------------------------- workers (in a subprocess)
+
+def worker_latency(spec: dict) -> dict:
+    import torch
+    torch.set_num_threads(spec["threads"])
+    from colorlab.checkpoints import get_model
+    from colorlab.pipeline import colorize
+    model = get_model(spec["model"], spec["weights"])
+    loaded_mb = peak_rss_mb()
+    out = colorize(spec["image"], model)   # warm-up (kernel selection, allocator)
+    times, cpu = [], []
+    for _ in range(spec["runs"]):
+        t0, c0 = time.perf_counter(), time.process_time()
+        out = colorize(spec["image"], model)
+        times.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
+    return {"times": times, "median": median_seconds(times), "cpu_median": median_seconds(cpu),
+            "peak_mb": peak_rss_mb(), "loaded_mb": loaded_mb, "size": list(out.size)}
+
+
+def worker_train(spec: dict) -> dict:
+    import torch
+    import torch.nn.functional as F
+    torch.set_num_threads(spec["threads"])
+    torch.manual_seed(0)
+    from colorlab.colorspaces import get_space, rgb_to_grey
+    from colorlab.losses import get_loss
+    from colorlab.models import create_model
+    space, loss_fn = get_space(spec["space"]), get_loss(spec["loss"])
+    net = create_model(spec["architecture"], out_channels=space.chroma_channels, **spec["arch"]).train()
+    opt = torch.optim.AdamW([p for p in net.parameters() if p.requires_grad], lr=1e-3)
+    batch = torch.rand(spec["batch_size"], 3, spec["size"], spec["size"])
+
+    def step():   # what one step of train/trainer.py does
+        x, target = space.encode(batch)
+        loss = loss_fn(net(x), target, rgb_to_grey(batch))
+        aux = getattr(net, "aux", None)
+        if aux is not None and spec["aux_weight"]:
+            small = F.interpolate(batch, size=aux.shape[-2:], mode="area")
+            loss = loss + spec["aux_weight"] * loss_fn(aux, space.target(small), rgb_to_grey(small))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+
+    step()   # warm-up
+    t0 = time.perf_counter()
+    for _ in range(spec["steps"]):
+        step()
+    seconds = time.perf_counter() - t0
+    return {"images_per_s": spec["batch_size"] * spec["steps"] / seconds, "step_s": seconds / spec["steps"],
+            "peak_mb": peak_rss_mb(), "params": sum(p.numel() for p in net.parameters()),
+            "trainable": sum(p.numel() for p in net.parameters() if p.requires_grad)}
+
+
+WORKERS = {"latency": worker_latency, "train": worker_train}
+
+
+# ---------------------------------------------------------------- sections (in the parent)
+
+def bench_latency(models: list[dict], images: dict[str, Path], args) -> list[dict]:
+    rows = []
+    for meta in models:
+        row = {"model": meta["name"], "space": meta.get("space", "?"), "architecture": meta.get("architecture", "?"),
+               "render": meta.get("render_size") or "native"}
+        for label, path in images.items():
+            runs = args.runs if label != "12 MP" or not args.quick else max(1, args.runs - 1)
+            res = run_worker("latency", {"model": meta["name"], "weights": str(args.weights), "image": str(path),
+                                         "runs": runs, "threads": THREADS})
+            row[label] = res
+            note = res.get("error") or f"median {res['median']:.3f} s, peak {res['peak_mb']:.0f} MB"
+            print(f"  {meta['name']:24s} {label:8s} {note}", flush=True)
+        rows.append(row)
+    return rows
+
+
+def train_specs(models: list[dict], args) -> list[dict]:
+    """One spec per distinct (architecture, settings, space, loss), from the shipped
+    sidecars' configs and train/configs/*.yaml."""
+    import yaml
+    configs = [m["config"] for m in models if isinstance(m.get("config"), dict)]
+    for path in sorted((ROOT / "train" / "configs").glob("*.yaml")):
+        cfg = yaml.safe_load(path.read_text()) or {}
+        if not args.models or cfg.get("name") in args.models:
+            configs.append(cfg)
+    specs, seen = [], set()
+    for cfg in configs:
+        arch = {k: v for k, v in (cfg.get("arch") or {}).items() if k != "pretrained"}   # same cost, no download
+        spec = {"architecture": cfg.get("architecture", "mobile_unet"), "arch": arch, "space": cfg.get("space", "lab"),
+                "loss": cfg.get("loss", "l1"), "size": int(cfg.get("size", 128)), "aux_weight": cfg.get("aux_weight", 0.5),
+                "batch_size": 16, "steps": 2 if args.quick else 6, "threads": THREADS}
+        key = json.dumps({k: spec[k] for k in ("architecture", "arch", "space", "loss", "size")}, sort_keys=True)
+        if key not in seen:
+            seen.add(key)
+            specs.append(dict(spec, example=cfg.get("name", "?")))
+    return specs
+
+
+def bench_train(models: list[dict], args) -> list[dict]:
+    rows = []
+    for spec in train_specs(models, args):
+        res = run_worker("train", spec)
+        rows.append({"spec": spec, **res})
+        note = res.get("error") or f"{res['images_per_s']:.1f} img/s"
+        print(f"  {spec['architecture']:12s} {spec['space']:4s} {spec['loss']:10s} {note}", flush=True)
+    return rows
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_app(weights: Path, data_dir: Path, log_path: Path, timeout: float = 180):
+    """``python app.py`` on a free loopback port; returns (process, url) once it answers."""
+    import urllib.request
+    port = free_port()
+    env = dict(os.environ, GRADIO_SERVER_PORT=str(port), GRADIO_SERVER_NAME="127.0.0.1",
+               COLORLAB_WEIGHTS=str(weights), COLORLAB_DATA=str(data_dir), GRADIO_ANALYTICS_ENABLED="False")
+    log = open(log_path, "wb")
+    proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url, deadline = f"http://127.0.0.1:{port}/", time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"app.py exited with {proc.returncode}; see {log_path}")
+        try:
+            with urllib.request.urlopen(url, timeout=5) as r:
+                if r.status == 200:
+                    return proc, url
+        except OSError:
+            time.sleep(0.5)
+    proc.kill()
+    raise RuntimeError(f"app.py did not answer on {url} within {timeout:.0f} s")
+
+
+def find_colorize_endpoint(client) -> tuple[str, list[dict]]:
+    """The api_name of the colorize endpoint and its parameters, from ``view_api``."""
+    api = client.view_api(print_info=False, return_format="dict")
+    named = api.get("named_endpoints", {})
+    names = [n for n in named if "colori" in n.lower()] or list(named)
+    if not names:
+        raise RuntimeError(f"the app exposes no named endpoint: {api}")
+    name = min(names, key=lambda n: (n.lower().strip("/") != "colorize", len(n)))
+    return name, named[name].get("parameters", [])
+
+
+def call_arguments(params: list[dict], image: Path, model: str | None) -> dict:
+    """Keyword arguments for the endpoint: the image file, the model by name, defaults elsewhere."""
+    from gradio_client import handle_file
+    kwargs = {}
+    for p in params:
+        name = p.get("parameter_name") or p.get("label", "")
+        comp = str(p.get("component", "")).lower()
+        if comp in ("image", "file", "imageeditor") or "image" in name.lower() and not p.get("parameter_has_default"):
+            kwargs[name] = handle_file(str(image))
+        elif model and "model" in name.lower() and comp in ("dropdown", "radio", "textbox"):
+            kwargs[name] = model
+        elif not p.get("parameter_has_default"):
+            raise RuntimeError(f"do not know what to pass for required parameter {name!r} ({comp})")
+    return kwargs
+
+
+def bench_app(models: list[dict], images: dict[str, Path], args) -> dict:
+    if not (ROOT / "app.py").is_file():
+        return {"skipped": "app.py does not exist yet"}
+    try:
+        from gradio_client import Client
+    except ImportError:
+        return {"skipped": "gradio_client is not installed"}
+    model = models[0]["name"] if models else None
+    with tempfile.TemporaryDirectory(prefix="colorlab-bench-app-") as tmp:
+        try:
+            proc, url = start_app(args.weights, Path(tmp) / "data", Path(tmp) / "app.log")
+        except RuntimeError as exc:
+            return {"skipped": str(exc)}
+        try:
+            client = Client(url, verbose=False)
+            api_name, params = find_colorize_endpoint(client)
+            rows = []
+            for label in ("256x256", "1 MP"):
+                kwargs = call_arguments(params, images[label], model)
+                client.predict(api_name=api_name, **kwargs)   # warm-up (loads the model)
+                times = []
+                for _ in range(args.runs):
+                    t0 = time.perf_counter()
+                    client.predict(api_name=api_name, **kwargs)
+                    times.append(time.perf_counter() - t0)
+                rows.append({"size": label, "median": median_seconds(times), "times": times})
+                print(f"  app {api_name} {label}: median {rows[-1]['median']:.3f} s", flush=True)
+            return {"api_name": api_name, "model": model, "rows": rows,
+                    "server_peak_mb": proc_status_mb(proc.pid, "VmHWM")}
+        except Exception as exc:   # report, do not lose the other sections
+            return {"skipped": f"{type(exc).__name__}: {exc}"}
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+# ---------------------------------------------------------------- report
+
+def machine_info() -> dict:
+    import torch
+    cpu = platform.processor() or platform.machine()
+    try:
+        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                   if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout.strip()
+    return {"cpu": cpu, "cores": os.cpu_count(), "torch": torch.__version__, "python": platform.python_version(),
+            "load": os.getloadavg()[0], "date": dt.datetime.now().strftime("%Y-%m-%d %H:%M"), "commit": commit or "?"}
+
+
+def fmt_latency(res: dict, label: str) -> str:
+    if "error" in res:
+        return f"error: {res['error']}"
+    mark = ""
+    if label in TARGETS:
+        ok = res["median"] <= TARGETS[label] and (label != "12 MP" or res["peak_mb"] <= PEAK_TARGET_MB)
+        mark = " ✓" if ok else " ✗"
+    return f"{res['median']:.2f} s / {res['peak_mb']:.0f} MB{mark}"
+
+
+def render(info: dict, latency: list[dict] | None, train: list[dict] | None, app: dict | None, args) -> str:
+    out = [f"# colorlab benchmark", "",
+           f"{info['date']}, commit {info['commit']}: {info['cpu']}, {info['cores']} cores, "
+           f"torch {info['torch']}, Python {info['python']}; {THREADS} torch threads"
+           + (" (**--quick**: fewer runs, not for quoting)" if args.quick else "") + ".", ""]
+    if info["load"] > 0.5:
+        out += [f"**Warning:** the 1-minute load average was {info['load']:.1f} when the run started: other "
+                "processes were using the CPU, so these numbers are pessimistic. Re-run on an idle machine.", ""]
+    if latency is not None:
+        runs = args.runs
+        out += ["## Colorization latency", "",
+                f"`colorize()` on a JPEG file (decode included), median of {runs} runs after a warm-up / peak "
+                "resident memory of a fresh process (Python, torch and the model included). Targets: "
+                f"1 MP ≤ {TARGETS['1 MP']} s; 12 MP ≤ {TARGETS['12 MP']} s and ≤ {PEAK_TARGET_MB / 1024:.0f} GB.", "",
+                "| model | space | architecture | render | " + " | ".join(SIZES) + " |",
+                "|---|---|---|---|" + "---|" * len(SIZES)]
+        for row in latency:
+            out.append(f"| {row['model']} | {row['space']} | {row['architecture']} | {row['render']} | "
+                       + " | ".join(fmt_latency(row[label], label) for label in SIZES) + " |")
+        if not latency:
+            out.append("| (no shipped models in the weights directory) | | | | | | |")
+        out.append("")
+    if train is not None:
+        out += ["## Training throughput", "",
+                "Optimizer steps (AdamW, forward + loss + backward) on random batches of 16 at the training "
+                f"resolution, {THREADS} threads, after one warm-up step; `pretrained` weights are not loaded "
+                "(same cost), frozen layers stay frozen.", "",
+                "| architecture | settings | space | loss | example config | images/s | s/step | trainable / params | peak MB |",
+                "|---|---|---|---|---|---|---|---|---|"]
+        for r in train:
+            s = r["spec"]
+            settings = ", ".join(f"{k}={v}" for k, v in s["arch"].items()) or "defaults"
+            if "error" in r:
+                out.append(f"| {s['architecture']} | {settings} | {s['space']} | {s['loss']} | {s['example']} | "
+                           f"error: {r['error']} | | | |")
+                continue
+            out.append(f"| {s['architecture']} | {settings} | {s['space']} | {s['loss']} | {s['example']} | "
+                       f"{r['images_per_s']:.1f} | {r['step_s']:.2f} | {r['trainable'] / 1e6:.2f}M / "
+                       f"{r['params'] / 1e6:.2f}M | {r['peak_mb']:.0f} |")
+        out.append("")
+    if app is not None:
+        out += ["## App end to end", ""]
+        if "skipped" in app:
+            out += [f"Skipped: {app['skipped']}.", ""]
+        else:
+            out += [f"`python app.py` on loopback, endpoint `{app['api_name']}` called through gradio_client "
+                    f"with model {app['model']} (upload, queue, inference, download), median of {args.runs} calls "
+                    f"after a warm-up. Server peak resident memory: {app['server_peak_mb'] or 0:.0f} MB.", "",
+                    "| size | median |", "|---|---|"]
+            out += [f"| {r['size']} | {r['median']:.2f} s |" for r in app["rows"]]
+            out.append("")
+    return "\n".join(out)
+
+
+def update_readme(table: str) -> bool:
+    """Replace the text between the bench markers in README.md, if both are there."""
+    readme = ROOT / "README.md"
+    if not readme.is_file():
+        return False
+    text = readme.read_text()
+    pattern = re.compile(re.escape(README_START) + ".*?" + re.escape(README_END), re.S)
+    if not pattern.search(text):
+        return False
+    body = table.split("\n", 2)[2]   # without the "# colorlab benchmark" title
+    readme.write_text(pattern.sub(lambda _: f"{README_START}\n{body.strip()}\n{README_END}", text))
+    return True
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description="Benchmark colorlab; writes bench/results.md.")
+    ap.add_argument("--quick", action="store_true", help="fewer runs and steps (smoke test)")
+    ap.add_argument("--models", nargs="+", metavar="NAME", help="only these shipped models (and their configs)")
+    ap.add_argument("--no-app", action="store_true", help="skip the app end-to-end section")
+    ap.add_argument("--no-train", action="store_true", help="skip training throughput")
+    ap.add_argument("--no-latency", action="store_true", help="skip colorization latency")
+    ap.add_argument("--runs", type=int, help="timed runs per configuration (default 5, --quick 2)")
+    ap.add_argument("--weights", type=Path, help="weights directory (default: colorlab's, $COLORLAB_WEIGHTS)")
+    ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results.md")
+    ap.add_argument("--no-readme", action="store_true", help="do not update the table in README.md")
+    ap.add_argument("--worker", nargs=2, metavar=("KIND", "SPEC"), help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.worker:
+        print(json.dumps(WORKERS[args.worker[0]](json.loads(args.worker[1]))))
+        return 0
+
+    from colorlab.checkpoints import WEIGHTS_DIR, list_checkpoints
+    args.weights = (args.weights or WEIGHTS_DIR).resolve()
+    args.runs = args.runs or (2 if args.quick else 5)
+    models = list_checkpoints(args.weights)
+    if args.models:
+        unknown = set(args.models) - {m["name"] for m in models}
+        if unknown:
+            ap.error(f"not in {args.weights}: {sorted(unknown)}; available: {[m['name'] for m in models]}")
+        models = [m for m in models if m["name"] in args.models]
+    info = machine_info()
+    print(f"benchmarking {len(models)} models from {args.weights} (load average {info['load']:.1f})", flush=True)
+
+    with tempfile.TemporaryDirectory(prefix="colorlab-bench-") as tmp:
+        images = {}
+        for label, (w, h) in SIZES.items():
+            images[label] = Path(tmp) / f"{label.replace(' ', '')}.jpg"
+            synthetic_photo(w, h).save(images[label], "JPEG", quality=90)
+        latency = None if args.no_latency else bench_latency(models, images, args)
+        train = None if args.no_train else bench_train(models, args)
+        app = None if args.no_app else bench_app(models, images, args)
+
+    report = render(info, latency, train, app, args)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(report + "\n")
+    args.out.with_suffix(".json").write_text(json.dumps(
+        {"machine": info, "quick": args.quick, "runs": args.runs, "latency": latency, "train": train, "app": app},
+        indent=1, default=str) + "\n")
+    print("\n" + report)
+    if not args.no_readme and not args.quick and update_readme(report):
+        print("\nREADME.md table updated.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
