@@ -203,14 +203,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_app(weights: Path, data_dir: Path, log_path: Path, timeout: float = 180):
+def start_app(weights: Path, data_dir: Path, log_path: Path, timeout: float = 180, script: Path = ROOT / "app.py"):
     """``python app.py`` on a free loopback port; returns (process, url) once it answers."""
     import urllib.request
     port = free_port()
     env = dict(os.environ, GRADIO_SERVER_PORT=str(port), GRADIO_SERVER_NAME="127.0.0.1",
-               COLORLAB_WEIGHTS=str(weights), COLORLAB_DATA=str(data_dir), GRADIO_ANALYTICS_ENABLED="False")
+               COLORLAB_WEIGHTS=str(weights), COLORLAB_DATA=str(data_dir), GRADIO_ANALYTICS_ENABLED="False",
+               GRADIO_TEMP_DIR=str(data_dir.parent / "gradio-tmp"))
     log = open(log_path, "wb")
-    proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen([sys.executable, str(script)], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url, deadline = f"http://127.0.0.1:{port}/", time.time() + timeout
     while time.time() < deadline:
         if proc.poll() is not None:
