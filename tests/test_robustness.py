@@ -36,6 +36,9 @@ from colorlab.pipeline import colorize, colorize_batch
 FUZZ = settings(max_examples=60, deadline=timedelta(seconds=10), derandomize=True,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 HANG_SECONDS = 30   # far above the slowest honest case; a guard against decoder loops
+# Pillow warns about the damage it skips over in fuzzed files; that is expected here.
+pytestmark = pytest.mark.filterwarnings("ignore:Corrupt EXIF data", "ignore:Truncated File Read",
+                                        "ignore:Possibly corrupt EXIF")
 
 
 @contextlib.contextmanager
