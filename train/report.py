@@ -1,0 +1,346 @@
+"""``python -m train.report``: the results of every checkpoint in weights/.
+
+Reads each checkpoint's sidecar (val metrics and the grey-input baseline, which the
+trainer computed on the category's full val set, plus training times) and writes
+
+* docs/results.md: the results table (every metric next to the grey baseline, the
+  best model per category marked), the quality bar per category, training times;
+* the same block between ``<!-- results:start -->`` and ``<!-- results:end -->`` in
+  README.md, if both markers are there;
+* docs/examples.png: for a few val images per category a row of grey input, the
+  colorization by each space's ``{space}-{category}`` checkpoint, and the truth.
+
+``--recompute`` re-scores every checkpoint on its val set through colorlab's
+inference pipeline instead of trusting the sidecars.
+
+The quality bar, per category: every model beats the grey input on CIEDE2000 and
+PSNR; the best model (lowest CIEDE2000, the trainer's own selection criterion) gains
+at least 1.5 dB PSNR over grey and its mean colourfulness is within 20% of the truth's.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from colorlab.checkpoints import WEIGHTS_DIR, list_checkpoints, load_checkpoint
+from colorlab.metrics import ciede2000, grey_baseline
+from colorlab.pipeline import colorize
+
+ROOT = Path(__file__).resolve().parent.parent
+SPACES = ("lab", "hsv", "rgb")
+CATEGORY_ORDER = ("faces", "landscapes", "general")
+COLUMNS = (("psnr", "PSNR dB ↑", ".2f"), ("ssim", "SSIM ↑", ".3f"), ("ciede2000", "CIEDE2000 ↓", ".2f"),
+           ("colorfulness", "CF", ".1f"), ("dcf", "dCF ↓", ".1f"))
+PSNR_GAIN = 1.5         # dB over grey the best model of a category must reach
+CF_TOLERANCE = 0.20     # |CF(best) - CF(truth)| / CF(truth)
+START, END = "<!-- results:start -->", "<!-- results:end -->"
+
+
+# ---------------------------------------------------------------- selection and the bar
+
+def scored(meta: dict) -> bool:
+    """Whether a sidecar has the model and grey metrics the table and the bar need."""
+    need = {k for k, _, _ in COLUMNS}
+    return need <= set(meta.get("val_metrics") or {}) and need <= set(meta.get("grey_metrics") or {})
+
+
+def _category_key(cat: str):
+    return (CATEGORY_ORDER.index(cat) if cat in CATEGORY_ORDER else len(CATEGORY_ORDER), cat)
+
+
+def by_category(models: list[dict]) -> dict[str, list[dict]]:
+    """Models grouped by category (faces, landscapes, general, others), each group by space then name."""
+    groups: dict[str, list[dict]] = {}
+    for m in models:
+        groups.setdefault(m.get("category", "?"), []).append(m)
+    space_rank = {s: i for i, s in enumerate(SPACES)}
+    return {cat: sorted(groups[cat], key=lambda m: (space_rank.get(m.get("space"), 9), m.get("name", "")))
+            for cat in sorted(groups, key=_category_key)}
+
+
+def best_model(models: list[dict]) -> dict | None:
+    """The lowest CIEDE2000 among scored models (higher PSNR breaks ties)."""
+    cands = [m for m in models if scored(m)]
+    return min(cands, key=lambda m: (m["val_metrics"]["ciede2000"], -m["val_metrics"]["psnr"]), default=None)
+
+
+def beats_grey(meta: dict) -> bool:
+    v, g = meta["val_metrics"], meta["grey_metrics"]
+    return v["ciede2000"] < g["ciede2000"] and v["psnr"] > g["psnr"]
+
+
+def quality_bar(models: list[dict]) -> list[dict]:
+    """Per category: does the quality bar hold, and if not, why."""
+    rows = []
+    for cat, group in by_category(models).items():
+        reasons = []
+        unscored = [m["name"] for m in group if not scored(m)]
+        losers = [m["name"] for m in group if scored(m) and not beats_grey(m)]
+        if unscored:
+            reasons.append(f"no val metrics: {', '.join(unscored)}")
+        if losers:
+            reasons.append(f"not better than grey on CIEDE2000 and PSNR: {', '.join(losers)}")
+        best = best_model(group)
+        row = {"category": cat, "models": len(group), "beat_grey": len(group) - len(unscored) - len(losers),
+               "best": best["name"] if best else None, "psnr_gain": None, "cf": None, "truth_cf": None,
+               "cf_error": None}
+        if best:
+            v, g = best["val_metrics"], best["grey_metrics"]
+            truth = v.get("truth_colorfulness", g.get("truth_colorfulness"))
+            row.update(psnr_gain=v["psnr"] - g["psnr"], cf=v["colorfulness"], truth_cf=truth,
+                       val_images=best.get("val_images") or v.get("n"))
+            if row["psnr_gain"] < PSNR_GAIN:
+                reasons.append(f"best model {best['name']} gains {row['psnr_gain']:+.2f} dB PSNR "
+                               f"over grey (needs +{PSNR_GAIN})")
+            if truth is None:
+                reasons.append("truth colourfulness not recorded")
+            else:
+                row["cf_error"] = (v["colorfulness"] - truth) / truth if truth else float("inf")
+                if abs(row["cf_error"]) > CF_TOLERANCE:
+                    reasons.append(f"best model {best['name']} colourfulness {v['colorfulness']:.1f} is "
+                                   f"{row['cf_error']:+.0%} off the truth's {truth:.1f} (allowed ±{CF_TOLERANCE:.0%})")
+        else:
+            reasons.append("no scored model")
+        row.update(holds=not reasons, reasons=reasons)
+        rows.append(row)
+    return rows
+
+
+# ---------------------------------------------------------------- markdown
+
+def _duration(seconds) -> str:
+    if seconds is None:
+        return "—"
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def _num(value, spec: str) -> str:
+    return "—" if value is None else format(value, spec)
+
+
+def results_table(models: list[dict]) -> str:
+    head = ["model", "category", "space", "architecture"] + [h for _, h, _ in COLUMNS] + \
+           ["s / epoch", "training", "images / s"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for cat, group in by_category(models).items():
+        best = best_model(group)
+        for m in group:
+            name = f"**{m['name']}** ★" if m is best else m["name"]
+            cells = [name, cat, m.get("space", "?"), m.get("architecture", "?")]
+            v, g = m.get("val_metrics") or {}, m.get("grey_metrics") or {}
+            for key, _, spec in COLUMNS:
+                cells.append(f"{_num(v.get(key), spec)} ({_num(g.get(key), spec)})" if key in v else "—")
+            t = m.get("training") or {}
+            cells += [_num(t.get("seconds_per_epoch"), ".0f"), _duration(t.get("seconds_total")),
+                      _num(t.get("images_per_s"), ".1f")]
+            lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def bar_table(rows: list[dict]) -> str:
+    lines = ["| category | models better than grey | best model | PSNR over grey | CF vs truth CF | bar |",
+             "|---|---|---|---|---|---|"]
+    for r in rows:
+        gain = "—" if r["psnr_gain"] is None else f"{r['psnr_gain']:+.2f} dB"
+        cf = "—" if r["cf_error"] is None else f"{r['cf']:.1f} vs {r['truth_cf']:.1f} ({r['cf_error']:+.0%})"
+        lines.append(f"| {r['category']} | {r['beat_grey']} of {r['models']} | {r['best'] or '—'} | {gain} | "
+                     f"{cf} | {'holds' if r['holds'] else '**fails**'} |")
+    return "\n".join(lines)
+
+
+def results_markdown(models: list[dict], figure: str | None = None, recomputed: bool = False) -> str:
+    """The block for docs/results.md and README.md; ``figure`` is the example figure's link."""
+    rows = quality_bar(models)
+    source = ("re-scored through `colorlab.pipeline` on each model's val set (`--recompute`)" if recomputed
+              else "from each checkpoint's sidecar, scored by the trainer on the category's full val set")
+    out = [f"Generated by `python -m train.report`: metrics {source}. Each cell is "
+           "model (grey input); ★ marks the best model of a category (lowest CIEDE2000). "
+           "CF is the Hasler–Süsstrunk colourfulness, dCF its distance from the truth's. "
+           "Training time is the sum of the epochs' training (validation excluded).", "",
+           results_table(models), "",
+           f"**Quality bar** (per category: every model beats grey on CIEDE2000 and PSNR; the best model gains "
+           f"at least {PSNR_GAIN} dB PSNR over grey and its colourfulness is within {CF_TOLERANCE:.0%} "
+           "of the truth's):", "",
+           bar_table(rows), ""]
+    held = sum(r["holds"] for r in rows)
+    out.append(f"The quality bar holds in {held} of {len(rows)} categories.")
+    for r in rows:
+        out += [f"- {r['category']}: {reason}" for reason in r["reasons"]]
+    if figure:
+        out += ["", f"![Examples: grey input, LAB, HSV and RGB colorizations, truth]({figure})"]
+    return "\n".join(out) + "\n"
+
+
+def replace_block(text: str, block: str) -> str | None:
+    """``text`` with what lies between the results markers replaced; None without both markers."""
+    start, end = text.find(START), text.find(END)
+    if start < 0 or end < start:
+        return None
+    return text[:start + len(START)] + "\n" + block + text[end:]
+
+
+# ---------------------------------------------------------------- val data, recompute, figure
+
+def val_dir(meta: dict, data_root: Path | None) -> Path | None:
+    """The category's val folder: DATA/CATEGORY/val with ``--data``, else the sidecar's
+    (a relative one is where the trainer ran: the repository root)."""
+    if data_root is not None:
+        return Path(data_root) / meta.get("category", "") / "val"
+    recorded = (meta.get("data") or {}).get("val_dir")
+    if not recorded:
+        return None
+    path = Path(recorded)
+    return path if path.is_absolute() else ROOT / path
+
+
+def _checkpoint(meta: dict, weights_dir: Path) -> Path:
+    return Path(weights_dir) / meta.get("file", f"{meta['name']}.safetensors")
+
+
+def recompute(models: list[dict], weights_dir: Path, data_root: Path | None) -> list[dict]:
+    """Copies of the sidecars with val and grey metrics re-scored through the pipeline."""
+    from .data import load_folder
+    from .trainer import evaluate, grey_scores
+    cache: dict[Path, tuple] = {}
+    out = []
+    for meta in models:
+        folder = val_dir(meta, data_root)
+        if folder is None or not folder.is_dir():
+            print(f"{meta['name']}: val folder {folder} not found; keeping the sidecar's metrics", file=sys.stderr)
+            out.append(meta)
+            continue
+        if folder not in cache:
+            arrays = load_folder(folder)[0]
+            cache[folder] = (arrays, grey_scores(arrays) if arrays else {})
+        arrays, grey = cache[folder]
+        if not arrays:
+            out.append(meta)
+            continue
+        val = evaluate(load_checkpoint(_checkpoint(meta, weights_dir)), arrays)
+        old = (meta.get("val_metrics") or {}).get("psnr")
+        if old is not None:
+            print(f"{meta['name']}: PSNR {val['psnr']:.2f} dB recomputed, {old:.2f} in the sidecar", file=sys.stderr)
+        out.append(dict(meta, val_metrics=val, grey_metrics=grey, val_images=val["n"]))
+    return out
+
+
+def _panel_model(group: list[dict], space: str, category: str) -> dict | None:
+    """The ``{space}-{category}`` checkpoint, else the best scored one of that space."""
+    for m in group:
+        if m.get("name") == f"{space}-{category}":
+            return m
+    same = [m for m in group if m.get("space") == space]
+    return best_model(same) or (same[0] if same else None)
+
+
+def example_figure(models: list[dict], weights_dir: Path, data_root: Path | None, path: Path,
+                   per_category: int = 3) -> Path | None:
+    """Rows of grey | LAB | HSV | RGB | truth for the first val images of each category."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from PIL import Image
+
+    from .data import load_folder
+
+    rows = []   # (category, [(column title, uint8 array or None, caption)])
+    for cat, group in by_category(models).items():
+        folder = next((d for d in (val_dir(m, data_root) for m in group) if d is not None and d.is_dir()), None)
+        if folder is None:
+            print(f"{cat}: no val folder found; no examples", file=sys.stderr)
+            continue
+        chosen = {s: _panel_model(group, s, cat) for s in SPACES}
+        loaded = {s: load_checkpoint(_checkpoint(m, weights_dir)) for s, m in chosen.items() if m}
+        for truth in load_folder(folder, limit=per_category)[0]:
+            grey = grey_baseline(truth)
+            panels = [("grey input", grey, f"ΔE00 {ciede2000(grey, truth):.1f}")]
+            for s in SPACES:
+                if s not in loaded:
+                    panels.append((s.upper(), None, f"no {s}-{cat}"))
+                    continue
+                pred = np.asarray(colorize(Image.fromarray(truth), loaded[s]))
+                panels.append((s.upper(), pred, f"{chosen[s]['name']}\nΔE00 {ciede2000(pred, truth):.1f}"))
+            panels.append(("truth", truth, ""))
+            rows.append((cat, panels))
+    if not rows:
+        return None
+    cols = len(rows[0][1])
+    fig, axes = plt.subplots(len(rows), cols, figsize=(2.1 * cols, 2.3 * len(rows)), squeeze=False)
+    for r, (cat, panels) in enumerate(rows):
+        axes[r][0].set_ylabel(cat, fontsize=10)
+        for c, (title, arr, sub) in enumerate(panels):
+            ax = axes[r][c]
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if arr is not None:
+                ax.imshow(arr)
+            if r == 0:
+                ax.set_title(title, fontsize=10)
+            ax.set_xlabel(sub, fontsize=7)
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+# ---------------------------------------------------------------- command line
+
+def _link(target: Path, doc: Path) -> str:
+    return Path(os.path.relpath(Path(target).resolve(), Path(doc).resolve().parent)).as_posix()
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m train.report", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--weights-dir", type=Path, default=WEIGHTS_DIR, help="checkpoints and sidecars (weights/)")
+    ap.add_argument("--data", type=Path, help="data root with CATEGORY/val (default: each sidecar's val_dir)")
+    ap.add_argument("--results", type=Path, default=ROOT / "docs" / "results.md", help="markdown written")
+    ap.add_argument("--readme", type=Path, default=ROOT / "README.md", help="file whose results markers are filled")
+    ap.add_argument("--figure", type=Path, default=ROOT / "docs" / "examples.png", help="example figure written")
+    ap.add_argument("--examples", type=int, default=3, help="val images per category in the figure")
+    ap.add_argument("--no-figure", action="store_true", help="do not draw the example figure")
+    ap.add_argument("--recompute", action="store_true", help="re-score every checkpoint on its val set")
+    ap.add_argument("--strict", action="store_true", help="exit 1 if the quality bar fails in any category")
+    args = ap.parse_args(argv)
+
+    models = list_checkpoints(args.weights_dir)
+    if not models:
+        ap.error(f"no checkpoints in {args.weights_dir}")
+    if args.recompute:
+        models = recompute(models, args.weights_dir, args.data)
+    figure = None if args.no_figure else example_figure(models, args.weights_dir, args.data, args.figure,
+                                                        args.examples)
+
+    results = Path(args.results)
+    results.parent.mkdir(parents=True, exist_ok=True)
+    block = results_markdown(models, _link(figure, results) if figure else None, args.recompute)
+    results.write_text("# Results\n\n" + block)
+    written = [results]
+    if args.readme.is_file():
+        text = args.readme.read_text()
+        new = replace_block(text, results_markdown(models, _link(figure, args.readme) if figure else None,
+                                                   args.recompute))
+        if new is None:
+            print(f"{args.readme}: no {START} ... {END} markers; left alone", file=sys.stderr)
+        elif new != text:
+            args.readme.write_text(new)
+            written.append(args.readme)
+    rows = quality_bar(models)
+    for r in rows:
+        print(f"{r['category']}: quality bar {'holds' if r['holds'] else 'FAILS'}"
+              + "".join(f"\n  - {reason}" for reason in r["reasons"]))
+    print("wrote " + ", ".join(str(p) for p in written + ([figure] if figure else [])))
+    return 1 if args.strict and not all(r["holds"] for r in rows) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
