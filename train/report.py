@@ -282,6 +282,11 @@ def example_figure(models: list[dict], weights_dir: Path, data_root: Path | None
             ax.set_yticks([])
             if arr is not None:
                 ax.imshow(arr)
+            else:
+                ax.text(0.5, 0.5, sub, ha="center", va="center", fontsize=8, color="grey",
+                        transform=ax.transAxes)
+                ax.set_frame_on(False)
+                sub = ""
             if r == 0:
                 ax.set_title(title, fontsize=10)
             ax.set_xlabel(sub, fontsize=7)
