@@ -84,7 +84,8 @@ def batches(loader, steps: int):
 
 
 def param_digest(net) -> str:
-    """sha256 over every parameter (name, dtype, shape, float32 bytes), in name order."""
+    """sha256 over every parameter (name, shape, float32 bytes), in name order (buffers such as
+    BatchNorm running statistics are local to each DDP rank and left out)."""
     h = hashlib.sha256()
     for name, p in sorted(net.named_parameters()):
         t = p.detach().float().cpu().contiguous()
