@@ -66,6 +66,7 @@ def run(root, weights, *extra):
                         "--examples", "2", *extra])
 
 
+@pytest.mark.slow      # ~5 s on an idle 2-core machine (matplotlib figure of 20 panels)
 def test_results_table_quality_bar_figure_and_readme(setup, capsys):
     root, _, weights = setup
     readme = root / "README.md"
