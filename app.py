@@ -27,7 +27,7 @@ import colorlab
 from colorlab import showcase, turing
 from colorlab.checkpoints import list_checkpoints
 from colorlab.diagnostics import artifact_heatmap, channel_views, hue_artifact_map
-from colorlab.imaging import MAX_PIXELS
+from colorlab.imaging import MAX_PIXELS, ImageError
 from colorlab.ratings import COLORIZED, REAL, RatingStore, plot_rates
 from train.plots import plot_curves
 
@@ -76,7 +76,10 @@ def scratch_dir() -> Path:
 def read(image) -> showcase.Upload:
     if not image:
         raise gr.Error("Upload a photo or pick an example first.", print_exception=False)
-    return showcase.read_upload(image)
+    try:
+        return showcase.read_upload(image)
+    except ImageError as exc:   # name the file as the user knows it, not by its server path
+        raise gr.Error(str(exc).replace(str(image), Path(str(image)).name), print_exception=False) from None
 
 
 def model_for(space: str, category: str) -> str:

@@ -1,0 +1,86 @@
+"""Helpers for the app tests: launch ``python app.py`` on a free loopback port (with the
+launcher shared with bench/run.py) and make the awkward image files users upload."""
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _bench():
+    spec = importlib.util.spec_from_file_location("colorlab_bench_run", ROOT / "bench" / "run.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@contextlib.contextmanager
+def running_app(weights: Path, tmp: Path):
+    """``python app.py`` with COLORLAB_WEIGHTS=weights, COLORLAB_DATA=tmp/data; yields (url, data dir)."""
+    proc, url = _bench().start_app(weights, tmp / "data", tmp / "app.log")
+    try:
+        yield url, tmp / "data"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(30)
+        except Exception:   # noqa: BLE001 - still running: force it
+            proc.kill()
+
+
+def colour_photo(w: int = 96, h: int = 72) -> np.ndarray:
+    y, x = np.mgrid[0:h, 0:w]
+    arr = np.stack([x / (w - 1) * 255, y / (h - 1) * 255, (1 - x / (w - 1)) * 200 + 30], -1)
+    arr[(x - w // 2) ** 2 + (y - h // 2) ** 2 < (min(w, h) // 4) ** 2] = (220, 40, 40)
+    return arr.astype(np.uint8)
+
+
+def awkward_files(d: Path) -> dict[str, tuple[Path, tuple[int, int]]]:
+    """Files that must be colorized: name -> (path, (w, h))."""
+    rgb = colour_photo()
+    out = {}
+    p = d / "grey16.png"
+    Image.fromarray((np.linspace(0, 65535, 80 * 60).reshape(60, 80)).astype(np.uint16)).save(p)
+    out["16-bit"] = (p, (80, 60))
+    p = d / "alpha.png"
+    rgba = np.dstack([rgb, np.full(rgb.shape[:2], 128, np.uint8)])
+    Image.fromarray(rgba, "RGBA").save(p)
+    out["rgba"] = (p, (96, 72))
+    p = d / "palette.png"
+    Image.fromarray(rgb).quantize(16).save(p)
+    out["palette"] = (p, (96, 72))
+    p = d / "cmyk.jpg"
+    Image.fromarray(rgb).convert("CMYK").save(p, quality=90)
+    out["cmyk"] = (p, (96, 72))
+    p = d / "grey.png"
+    Image.fromarray(rgb[..., 1]).save(p)
+    out["grey"] = (p, (96, 72))
+    return out
+
+
+def bad_files(d: Path) -> dict[str, tuple[Path, str]]:
+    """Files that must be refused: name -> (path, a word the message must contain)."""
+    out = {}
+    p = d / "corrupt.png"
+    p.write_bytes(b"\x89PNG\r\n\x1a\n" + b"not really a png" * 20)
+    out["corrupt"] = (p, "readable")
+    p = d / "truncated.jpg"
+    buf = d / "whole.jpg"
+    Image.fromarray(colour_photo(200, 150)).save(buf, quality=90)
+    p.write_bytes(buf.read_bytes()[:600])
+    out["truncated"] = (p, "image")
+    p = d / "notes.png"
+    p.write_text("these are my holiday notes, not a picture\n")
+    out["text named .png"] = (p, "readable")
+    p = d / "empty.png"
+    p.write_bytes(b"")
+    out["empty"] = (p, "empty")
+    p = d / "huge.png"
+    Image.new("L", (8000, 6000)).save(p)   # 48 MP of black: a small file over the 40 MP limit
+    out["over-size"] = (p, "limit")
+    return out

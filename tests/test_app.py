@@ -1,0 +1,216 @@
+"""The demo app end to end: ``python app.py`` on loopback, driven by gradio_client.
+
+Every endpoint is called; uploads include 16-bit, RGBA, palette and CMYK files (which
+must be colorized) and corrupt, empty, non-image and over-size files (which must be
+refused with a clear message). The app runs on the tiny untrained test checkpoints.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from apphelp import ROOT, awkward_files, bad_files, colour_photo, running_app
+
+pytest.importorskip("gradio_client")
+from gradio_client import Client, handle_file  # noqa: E402
+
+pytestmark = pytest.mark.slow
+
+ENDPOINTS = {"/preview", "/colorize", "/compare", "/channels", "/turing_publish", "/turing_start",
+             "/turing_answer_real", "/turing_answer_colorized", "/turing_results", "/turing_export",
+             "/models_table", "/model_details", "/model_details_initial"}
+
+
+@pytest.fixture(scope="module")
+def app(weights_dir, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("app")
+    with running_app(weights_dir, tmp) as (url, data):
+        yield url, data, tmp
+
+
+@pytest.fixture(scope="module")
+def client(app):
+    url, _, tmp = app
+    return Client(url, verbose=False, download_files=str(tmp / "downloads"))
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    d = tmp_path_factory.mktemp("uploads")
+    colour = d / "colour.png"
+    Image.fromarray(colour_photo(120, 90)).save(colour)
+    return d, colour
+
+
+def png(path) -> Image.Image:
+    img = Image.open(path)
+    assert img.format == "PNG", f"{path} is {img.format}, not PNG"
+    return img
+
+
+def test_every_event_is_named(client):
+    api = client.view_api(print_info=False, return_format="dict")
+    assert ENDPOINTS <= set(api["named_endpoints"]), set(api["named_endpoints"])
+    assert not api["unnamed_endpoints"]
+
+
+def test_colorize_colour_upload_is_scored_against_grey(client, files):
+    _, colour = files
+    slider, download, metrics, status = client.predict(handle_file(str(colour)), "lab", "general", 0, 1.0,
+                                                       api_name="/colorize")
+    before, after = (png(p) for p in slider)
+    assert before.size == after.size == (120, 90)
+    before_arr = np.asarray(before.convert("RGB")).astype(int)
+    assert np.abs(before_arr - before_arr[..., :1]).max() <= 1, "the 'before' image is the grey input"
+    full = png(download)
+    assert full.size == (120, 90) and full.mode == "RGB" and Path(download).name == "colour-lab-general.png"
+    np.testing.assert_array_equal(np.asarray(full), np.asarray(after.convert("RGB")))
+    rows = {r[0]: r for r in metrics["data"]}
+    assert {"PSNR (dB)", "SSIM", "CIEDE2000", "colourfulness"} <= set(rows)
+    assert metrics["headers"][:3] == ["metric", "model", "grey input"]
+    assert all(isinstance(rows[k][2], float) for k in ("PSNR (dB)", "SSIM", "CIEDE2000"))
+    assert "reference" in status and "lab-general" in status
+
+
+def test_colorize_controls_and_fallback(client, files):
+    _, colour = files
+    # lab-faces is not installed in the test weights: the general LAB model stands in.
+    slider, _, _, status = client.predict(handle_file(str(colour)), "lab", "faces", 64, 0.0, api_name="/colorize")
+    assert "lab-general" in status
+    after = np.asarray(png(slider[1]).convert("RGB")).astype(int)
+    assert np.abs(after - after[..., :1]).max() <= 2, "saturation 0 gives a grey result"
+    slider, _, _, status = client.predict(handle_file(str(colour)), "rgb", "landscapes", 0, 1.0,
+                                          api_name="/colorize")
+    assert "rgb-general" in status and png(slider[1]).size == (120, 90)
+
+
+@pytest.mark.parametrize("kind", ["16-bit", "rgba", "palette", "cmyk", "grey"])
+def test_awkward_images_are_colorized(client, tmp_path, kind):
+    path, size = awkward_files(tmp_path)[kind]
+    slider, download, metrics, status = client.predict(handle_file(str(path)), "hsv", "general", 0, 1.0,
+                                                       api_name="/colorize")
+    assert png(slider[0]).size == png(slider[1]).size == png(download).size == size
+    if kind in ("16-bit", "grey"):
+        assert "no reference" in status and not metrics["data"]
+
+
+@pytest.mark.parametrize("kind", ["corrupt", "truncated", "text named .png", "empty", "over-size"])
+@pytest.mark.parametrize("endpoint", ["/colorize", "/compare", "/channels", "/preview"])
+def test_bad_uploads_get_a_clear_error(client, tmp_path, kind, endpoint):
+    path, word = bad_files(tmp_path)[kind]
+    with pytest.raises(Exception) as info:
+        client.predict(handle_file(str(path)), api_name=endpoint)
+    msg = str(info.value)
+    assert type(info.value).__name__ == "AppError", msg
+    assert word in msg.lower(), msg
+    assert "Traceback" not in msg and str(tmp_path) not in msg
+
+
+def test_no_upload_is_an_error(client):
+    with pytest.raises(Exception, match="Upload a photo"):
+        client.predict(None, api_name="/colorize")
+
+
+def test_preview_shows_the_upload_as_rgb(client, tmp_path):
+    path, size = awkward_files(tmp_path)["cmyk"]
+    img = png(client.predict(handle_file(str(path)), api_name="/preview"))
+    assert img.size == size and img.mode == "RGB"
+
+
+def test_compare_runs_every_model_and_marks_the_best(client, files, weights_dir):
+    _, colour = files
+    grid, table, note = client.predict(handle_file(str(colour)), 0, 1.0, api_name="/compare")
+    names = sorted(p.stem for p in Path(weights_dir).glob("*.safetensors"))
+    assert [g["caption"].split(" · ")[0] for g in grid] == names
+    for g in grid:
+        assert png(g["image"]).size == (120, 90)
+        assert re.search(r"\d+\.\d\d s", g["caption"]) and "PSNR" in g["caption"]
+    best = " ".join(g["caption"] for g in grid)
+    assert best.count("★") >= 5            # time and the four metrics
+    rows = table["data"]
+    assert [r[0] for r in rows] == names
+    won = ", ".join(r[-1] for r in rows)
+    for key in ("seconds", "psnr", "ssim", "ciede2000", "colorfulness"):
+        assert key in won
+    assert "best per metric" in note
+
+
+def test_compare_grey_upload_has_times_only(client, tmp_path):
+    path, _ = awkward_files(tmp_path)["grey"]
+    grid, table, note = client.predict(handle_file(str(path)), 0, 1.0, api_name="/compare")
+    assert all("PSNR" not in g["caption"] for g in grid)
+    assert sum("★" in g["caption"] for g in grid) == 1 and "no reference" in note
+
+
+def test_channels_views_and_artefact_map(client, files):
+    _, colour = files
+    for space, labels in (("lab", ("L", "a", "b")), ("hsv", ("H", "S", "V")), ("rgb", ("R", "G", "B"))):
+        pred, ref, heat, text = client.predict(handle_file(str(colour)), space, "general", 0, 1.0,
+                                               api_name="/channels")
+        assert [g["caption"].split(": ")[1][0] for g in pred] == list(labels)
+        assert [g["caption"].split(": ")[1][0] for g in ref] == list(labels)
+        assert all(png(g["image"]).size == (120, 90) for g in pred + ref)
+        assert png(heat).size == (120, 90)
+        assert re.search(r"Hue-artefact score \d\.\d{4}", text) and "reference" in text
+
+
+def test_models_tab(client, weights_dir):
+    table = client.predict(api_name="/models_table")
+    assert [r[0] for r in table["data"]] == ["hsv-general", "lab-general", "rgb-general"]
+    curves, card = client.predict("lab-general", api_name="/model_details")
+    assert curves is None and "No training history" in card   # the test checkpoints were never trained
+    assert "Design reproduced" in card and "Licence" in card and "sha256" in card
+
+
+def test_turing_session_end_to_end(app, client):
+    url, data, _ = app
+    note = client.predict(["lab-general", "rgb-general"], ["faces", "general"], 6, api_name="/turing_publish")
+    assert "6 images" in note
+    rater = Client(url, verbose=False)
+    img, text, score = rater.predict(api_name="/turing_start")
+    seen = []
+    for k in range(6):
+        # nothing the browser gets before the answer depends on the truth
+        assert text == f"Image **{k + 1} of 6**: is this a real colour photo, or colorized?"
+        assert Path(img).name == "image.png"
+        shown = png(img)
+        assert shown.size == (256, 256) and shown.mode == "RGB" and not shown.text
+        seen.append(shown)
+        endpoint = "/turing_answer_real" if k % 2 else "/turing_answer_colorized"
+        img, text, score = rater.predict(str(k % 5 + 1) if k != 2 else None, api_name=endpoint)
+    assert img is None and "Finished" in text
+    # answering after the end does not add ratings
+    rater.predict("3", api_name="/turing_answer_real")
+
+    plot, table, summary = client.predict(api_name="/turing_results")
+    rows = table["data"]
+    assert sum(r[3] for r in rows) == 6 and summary.startswith("6 ratings")
+    assert {r[2] for r in rows} <= {"real", "colorized"}
+    for r in rows:
+        assert 0 <= r[6] <= r[5] <= r[7] <= 1
+    exported = client.predict(api_name="/turing_export")
+    records = list(csv.DictReader(io.StringIO(Path(exported).read_text())))
+    assert len(records) == 6 and len({r["image_id"] for r in records}) == 6
+    assert {r["app_version"] for r in records} and all(r["truth"] in ("real", "colorized") for r in records)
+    assert {r["model"] for r in records} <= {"real", "lab-general", "rgb-general"}
+    assert all(r["checkpoint_sha256"] for r in records if r["truth"] == "colorized")
+    assert (data / "ratings.sqlite3").is_file()
+
+
+def test_turing_answer_without_session_is_an_error(app):
+    with pytest.raises(Exception, match="Start a session"):
+        Client(app[0], verbose=False).predict(None, api_name="/turing_answer_real")
+
+
+def test_examples_are_credited():
+    for cat in ("faces", "landscapes", "general"):
+        photos = sorted((ROOT / "examples" / cat).glob("*.jpg"))
+        assert 1 <= len(photos) <= 4
+        credits = (ROOT / "examples" / "CREDITS.md").read_text()
+        assert all(p.stem in credits for p in photos)
