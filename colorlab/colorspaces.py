@@ -148,9 +148,10 @@ class ColorSpace:
     def decode(self, grey: torch.Tensor, pred: torch.Tensor, saturation: float = 1.0) -> torch.Tensor:
         raise NotImplementedError
 
-    def upsample(self, pred: torch.Tensor, size) -> torch.Tensor:
+    def upsample(self, pred: torch.Tensor, size, grey: torch.Tensor | None = None) -> torch.Tensor:
         """``pred`` resampled to ``size`` as ``decode`` would do it, still in network units,
-        so that ``decode`` at that size can then run on any band of rows."""
+        so that ``decode`` at that size can then run on any band of rows. ``grey`` is the
+        full-size grey input (N,1,*size); spaces that need it for detail use it."""
         return _resize(pred, size)
 
     def to_channels(self, rgb: torch.Tensor) -> torch.Tensor:
@@ -205,7 +206,7 @@ class HsvSpace(ColorSpace):
         y_unit = _mix(unit, _RGB2XYZ[1:2]).clamp(min=1e-6)
         return linear_to_srgb(unit * (srgb_to_linear(grey) / y_unit))
 
-    def upsample(self, pred, size):
+    def upsample(self, pred, size, grey=None):
         if tuple(size) == tuple(pred.shape[-2:]):
             return pred
         hue, sat = self.hs_from_pred(pred, size)   # hue interpolated around the circle
@@ -220,14 +221,30 @@ class HsvSpace(ColorSpace):
 
 
 class RgbSpace(ColorSpace):
-    """Grey -> all three sRGB channels; the network's RGB is the output."""
+    """Grey -> all three sRGB channels; the network's RGB is the output.
+
+    RGB has no separate lightness channel to recombine, so when the network ran below
+    full size, up-sampling would blur the photo. ``upsample`` adds back exactly the
+    detail the pipeline's own down-sampling removed from the grey input
+    (grey - up(down(grey))), equally to R, G and B: at the network's resolution the
+    output is the network's own RGB, luminance included.
+    """
     name, channels, chroma_channels = "rgb", ("R", "G", "B"), 3
+
+    def upsample(self, pred, size, grey=None):
+        if tuple(size) == tuple(pred.shape[-2:]):
+            return pred
+        up = _resize(pred, size)
+        if grey is None:
+            return up
+        low = F.interpolate(grey, size=pred.shape[-2:], mode="bilinear", antialias=True, align_corners=False)
+        return up + 2 * (grey - _resize(low, size))     # x2: network units span [-1, 1]
 
     def target(self, rgb):
         return rgb * 2 - 1
 
     def decode(self, grey, pred, saturation=1.0):
-        rgb = (_resize(pred, grey.shape[-2:]) + 1) / 2
+        rgb = ((self.upsample(pred, grey.shape[-2:], grey) + 1) / 2).clamp(0, 1)
         if saturation != 1.0:
             g = rgb_to_grey(rgb)
             rgb = g + (rgb - g) * saturation

@@ -72,7 +72,7 @@ def _render(model: Colorizer, grey: torch.Tensor, render_size, saturation: float
     """Run the network at render size, then decode at full resolution band by band:
     ``write(rows, rgb)`` receives each band as sRGB (N,3,rows,W) in [0,1]."""
     pred = model.net(_net_input(model, grey, render_size))
-    full = model.space.upsample(pred, grey.shape[-2:])
+    full = model.space.upsample(pred, grey.shape[-2:], grey)
     for rows in _bands(*grey.shape[-2:]):
         write(rows, model.space.decode(grey[:, :, rows], full[:, :, rows], saturation).clamp_(0, 1))
 

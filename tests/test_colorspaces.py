@@ -166,3 +166,19 @@ def test_gradients_flow():
     HsvSpace.assemble(grey, hue, sat)[:, 0].sum().backward()
     for g in (hue.grad, sat.grad):
         assert g is not None and torch.isfinite(g).all() and g.abs().sum() > 0
+
+
+def test_rgb_upsampling_restores_the_detail_down_sampling_removed():
+    """A network that returns its input grey at low resolution must give back the full-resolution
+    grey exactly: RGB output loses no detail to the pipeline's resampling."""
+    import torch.nn.functional as F
+    from colorlab.colorspaces import get_space
+    torch.manual_seed(0)
+    grey = torch.rand(1, 1, 64, 48)
+    low = F.interpolate(grey, size=(16, 12), mode="bilinear", antialias=True, align_corners=False)
+    out = get_space("rgb").decode(grey, (low * 2 - 1).expand(-1, 3, -1, -1))
+    assert torch.allclose(out, grey.expand(-1, 3, -1, -1), atol=1e-5)
+    # and the network's own colour survives at its resolution: a red prediction stays red
+    red = torch.tensor([1.0, -1.0, -1.0]).view(1, 3, 1, 1).expand(1, 3, 16, 12)
+    out = get_space("rgb").decode(torch.full((1, 1, 64, 48), 0.5), red)
+    assert (out[:, 0] > 0.9).all() and (out[:, 1:] < 0.1).all()
