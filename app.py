@@ -284,14 +284,14 @@ def build() -> gr.Blocks:
                     run = gr.Button("Colorize", variant="primary", elem_id="colorize-btn")
                 with gr.Column():
                     slider = gr.ImageSlider(label="Before / after", format="png", type="numpy", elem_id="slider")
-                    status = gr.Markdown()
+                    status = gr.Markdown(elem_id="colorize-status")
                     download = gr.DownloadButton("Download full-resolution PNG", elem_id="download")
                     metrics = gr.Dataframe(headers=["metric", "model", "grey input", "better"],
                                            label="Metrics against the reference (colour uploads)")
             ex, labels = examples_list()
             if ex:
                 gr.Examples(ex, inputs=[image, category], example_labels=labels, label="Examples (held-out photos)",
-                            api_name="load_example")
+                            examples_per_page=12, api_name="load_example")
         with gr.Tab("Compare", id="compare"):
             gr.Markdown("Every installed model on the photo from the *Colorize* tab, with its time and, for a "
                         "colour photo, its metrics.")
@@ -324,16 +324,17 @@ def build() -> gr.Blocks:
             t_image = gr.Image(label="Real or colorized?", format="png", interactive=False, height=300,
                                elem_id="turing-image", buttons=[])
             t_text = gr.Markdown(elem_id="turing-text")
-            with gr.Group(visible=False) as answer_box:
-                t_score = gr.Radio(["1", "2", "3", "4", "5"], value=None, label="Realism (optional, 5 = real)")
+            with gr.Column(visible=False) as answer_box:
+                t_score = gr.Radio(["1", "2", "3", "4", "5"], value=None, label="Realism (optional, 5 = real)",
+                                   elem_id="turing-score")
                 with gr.Row():
                     real_btn = gr.Button("Real", elem_id="turing-real")
                     fake_btn = gr.Button("Colorized", elem_id="turing-colorized")
             with gr.Accordion("Results", open=False):
-                results_btn = gr.Button("Show results")
-                plot = gr.Plot(label="Fooling rate per model and category")
+                results_btn = gr.Button("Show results", elem_id="turing-results")
+                plot = gr.Plot(label="Fooling rate per model and category", elem_id="turing-plot")
                 results_table = gr.Dataframe(headers=RESULT_HEADERS, label="Per model and category")
-                results_note = gr.Markdown()
+                results_note = gr.Markdown(elem_id="turing-results-note")
                 export_btn = gr.Button("Export CSV")
                 csv_file = gr.File(label="Ratings (CSV)")
         with gr.Tab("Models", id="models"):
