@@ -275,7 +275,7 @@ def build() -> gr.Blocks:
                 with gr.Column():
                     image = gr.File(label=f"Photo (any image file up to {MAX_PIXELS // 1_000_000} MP)",
                                     file_types=["image"], type="filepath", elem_id="upload")
-                    shown = gr.Image(label="Your photo", format="png", interactive=False, height=220)
+                    shown = gr.Image(label="Your photo", format="png", interactive=False, height=220, elem_id="preview")
                     space = gr.Radio(SPACE_CHOICES, value="lab", label="Colour space")
                     category = gr.Radio(list(showcase.CATEGORIES), value="general", label="Checkpoint category")
                     render_size = gr.Slider(0, 1024, value=0, step=32,

@@ -43,7 +43,9 @@ def page(app):
 def test_upload_colorize_and_see_both_slider_images(page):
     photo = ROOT / "examples" / "landscapes" / "0aba840f0f5a.jpg"
     page.locator("#upload input[type=file]").set_input_files(str(photo))
-    page.get_by_text("0aba840f0f5a.jpg").first.wait_for()
+    # the preview appears once the upload is complete and the app has read the file
+    page.wait_for_function("() => { const i = document.querySelector('#preview img');"
+                           " return i && i.complete && i.naturalWidth === 256; }")
     page.click("#colorize-btn")
     page.wait_for_function(
         "() => { const imgs = [...document.querySelectorAll('#slider img')];"
