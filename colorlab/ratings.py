@@ -224,9 +224,6 @@ class _Transaction:
         self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
 
 
-
-
-
 def plot_rates(rows: list[dict], title: str = "Judged real (95% Wilson interval)"):
     """A horizontal bar chart of ``RatingStore.fooling_rates()`` rows -> matplotlib Figure.
 
