@@ -254,4 +254,6 @@ def plot_rates(rows: list[dict], title: str = "Judged real (95% Wilson interval)
     ax.set_title(title, fontsize=10)
     fig.tight_layout()
     return fig
+
+
 __all__ = ["COLORIZED", "GUESSES", "REAL", "Rating", "RatingStore", "data_dir", "plot_rates", "wilson_interval"]
