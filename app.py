@@ -29,7 +29,7 @@ from colorlab.checkpoints import list_checkpoints
 from colorlab.diagnostics import artifact_heatmap, channel_views, hue_artifact_map
 from colorlab.imaging import MAX_PIXELS, ImageError
 from colorlab.ratings import COLORIZED, REAL, RatingStore, plot_rates
-from train.plots import plot_curves
+from colorlab.plots import plot_curves
 
 APP_VERSION = colorlab.__version__
 INFERENCE_LIMIT = int(os.environ.get("COLORLAB_CONCURRENCY", "1"))

@@ -162,7 +162,8 @@ def test_twenty_concurrent_users(app):
 
     summary = (f"{len(ok)} ok (median {np.median(ok) if ok else float('nan'):.2f} s), {len(refused)} queue-full, "
                f"{len(errors)} errors, {len(wrong)} wrong outputs; RSS after warm-up {rss_warm:.0f} MB, "
-               f"peak during load {max(samples, default=0):.0f} MB, end {rss_end:.0f} MB")
+               f"peak during load {max(samples, default=0):.0f} MB, end {rss_end:.0f} MB; "
+               f"samples every 2 s: {' '.join(f'{x:.0f}' for x in samples)}")
     print(summary)
     assert not errors, f"failures other than queue-full: {errors[:5]}\n{summary}"
     assert not wrong, f"outputs missing or of the wrong size: {wrong[:3]}\n{summary}"

@@ -30,7 +30,7 @@ from colorlab.pipeline import predict
 
 from .config import Config, as_dict
 from .data import CropDataset, load_folder
-from .plots import plot_curves
+from colorlab.plots import plot_curves
 
 VAL_KEYS = ("psnr", "ssim", "ciede2000", "colorfulness", "dcf")
 
