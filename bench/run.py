@@ -5,7 +5,7 @@
     python bench/run.py --models lab-general rgb-general --no-app --no-train
 
 Sections:
-* Colorization latency of every shipped model (``list_checkpoints()``) at 256x256,
+* Colorization latency of every shipped model (``list_checkpoints()``) on a grey photo at 256x256,
   1 megapixel and 12 megapixels: median of the timed runs after one warm-up, with the
   peak resident memory of the process. Each (model, size) runs in a fresh subprocess
   with 2 torch threads, so one configuration's memory cannot inflate another's.
@@ -63,14 +63,15 @@ def proc_status_mb(pid: int, key: str) -> float | None:
 
 
 def synthetic_photo(w: int, h: int):
-    """A deterministic photo-like RGB image: smooth colour fields, edges and fine texture."""
+    """A deterministic photo-like greyscale image (stored as RGB): smooth fields, edges and
+    fine texture. Grey, as the photos colorlab is for (a colour upload also gets scored)."""
     import numpy as np
     from PIL import Image, ImageFilter
     rng = np.random.default_rng(w * 7919 + h)
     low = Image.fromarray(rng.integers(0, 256, (12, 16, 3), dtype=np.uint8)).resize((w, h), Image.BICUBIC)
     img = low.filter(ImageFilter.GaussianBlur(max(1, min(w, h) // 100)))
     noise = Image.fromarray(rng.integers(0, 40, (h, w), dtype=np.uint8), "L").convert("RGB")
-    return Image.blend(img, noise, 0.15)
+    return Image.blend(img, noise, 0.15).convert("L").convert("RGB")
 
 
 def median_seconds(times: list[float]) -> float:
@@ -237,17 +238,20 @@ def find_colorize_endpoint(client) -> tuple[str, list[dict]]:
     return name, named[name].get("parameters", [])
 
 
-def call_arguments(params: list[dict], image: Path, model: str | None) -> dict:
-    """Keyword arguments for the endpoint: the image file, the model by name, defaults elsewhere."""
+def call_arguments(params: list[dict], image: Path, meta: dict | None = None) -> dict:
+    """Keyword arguments for the endpoint: the image file; the model's name, space and category
+    where the endpoint asks for them (``meta``, a sidecar); defaults elsewhere."""
     from gradio_client import handle_file
     kwargs = {}
     for p in params:
         name = p.get("parameter_name") or p.get("label", "")
         comp = str(p.get("component", "")).lower()
+        key = next((k for k in ("name", "space", "category") if meta and k in meta
+                    and (k if k != "name" else "model") in name.lower()), None)
         if comp in ("image", "file", "imageeditor") or "image" in name.lower() and not p.get("parameter_has_default"):
             kwargs[name] = handle_file(str(image))
-        elif model and "model" in name.lower() and comp in ("dropdown", "radio", "textbox"):
-            kwargs[name] = model
+        elif key and comp in ("dropdown", "radio", "textbox"):
+            kwargs[name] = meta[key]
         elif not p.get("parameter_has_default"):
             raise RuntimeError(f"do not know what to pass for required parameter {name!r} ({comp})")
     return kwargs
@@ -260,7 +264,7 @@ def bench_app(models: list[dict], images: dict[str, Path], args) -> dict:
         from gradio_client import Client
     except ImportError:
         return {"skipped": "gradio_client is not installed"}
-    model = models[0]["name"] if models else None
+    meta = models[0] if models else None
     with tempfile.TemporaryDirectory(prefix="colorlab-bench-app-") as tmp:
         try:
             proc, url = start_app(args.weights, Path(tmp) / "data", Path(tmp) / "app.log")
@@ -271,7 +275,7 @@ def bench_app(models: list[dict], images: dict[str, Path], args) -> dict:
             api_name, params = find_colorize_endpoint(client)
             rows = []
             for label in ("256x256", "1 MP"):
-                kwargs = call_arguments(params, images[label], model)
+                kwargs = call_arguments(params, images[label], meta)
                 client.predict(api_name=api_name, **kwargs)   # warm-up (loads the model)
                 times = []
                 for _ in range(args.runs):
@@ -280,7 +284,9 @@ def bench_app(models: list[dict], images: dict[str, Path], args) -> dict:
                     times.append(time.perf_counter() - t0)
                 rows.append({"size": label, "median": median_seconds(times), "times": times})
                 print(f"  app {api_name} {label}: median {rows[-1]['median']:.3f} s", flush=True)
-            return {"api_name": api_name, "model": model, "rows": rows,
+            asked = ", ".join(f"{k}={v!r}" for k, v in call_arguments(params, images["1 MP"], meta).items()
+                              if not isinstance(v, dict))
+            return {"api_name": api_name, "arguments": asked or "defaults", "rows": rows,
                     "server_peak_mb": proc_status_mb(proc.pid, "VmHWM")}
         except Exception as exc:   # report, do not lose the other sections
             return {"skipped": f"{type(exc).__name__}: {exc}"}
@@ -328,7 +334,7 @@ def render(info: dict, latency: list[dict] | None, train: list[dict] | None, app
     if latency is not None:
         runs = args.runs
         out += ["## Colorization latency", "",
-                f"`colorize()` on a JPEG file (decode included), median of {runs} runs after a warm-up / peak "
+                f"`colorize()` on a grey JPEG file (decode included), median of {runs} runs after a warm-up / peak "
                 "resident memory of a fresh process (Python, torch and the model included). Targets: "
                 f"1 MP ≤ {TARGETS['1 MP']} s; 12 MP ≤ {TARGETS['12 MP']} s and ≤ {PEAK_TARGET_MB / 1024:.0f} GB.", "",
                 "| model | space | architecture | render | " + " | ".join(SIZES) + " |",
@@ -363,7 +369,7 @@ def render(info: dict, latency: list[dict] | None, train: list[dict] | None, app
             out += [f"Skipped: {app['skipped']}.", ""]
         else:
             out += [f"`python app.py` on loopback, endpoint `{app['api_name']}` called through gradio_client "
-                    f"with model {app['model']} (upload, queue, inference, download), median of {args.runs} calls "
+                    f"with {app['arguments']} (upload, queue, inference, download), median of {args.runs} calls "
                     f"after a warm-up. Server peak resident memory: {app['server_peak_mb'] or 0:.0f} MB.", "",
                     "| size | median |", "|---|---|"]
             out += [f"| {r['size']} | {r['median']:.2f} s |" for r in app["rows"]]
