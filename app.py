@@ -7,8 +7,16 @@ the model descriptions in ``colorlab.showcase``.
 
 Environment: ``COLORLAB_WEIGHTS`` (checkpoint folder, default ./weights),
 ``COLORLAB_DATA`` (ratings database, default ./data), ``COLORLAB_CONCURRENCY``
-(inference jobs at once, default 1), ``COLORLAB_QUEUE_SIZE`` (waiting jobs, default 64)
-and Gradio's own ``GRADIO_SERVER_NAME`` / ``GRADIO_SERVER_PORT``.
+(inference jobs at once, default 1; torch gets the CPU cores divided among them),
+``COLORLAB_QUEUE_SIZE`` (waiting jobs, default 64) and Gradio's own ``GRADIO_SERVER_NAME`` /
+``GRADIO_SERVER_PORT``.
+
+Every image an event returns is written by the app as a lossless PNG into that request's
+own scratch folder and returned as a file path. Gradio copies a returned file into its
+cache once, under a temporary name renamed into place, and never rewrites an existing
+copy; arrays and PIL images returned directly would instead be re-encoded and rewritten
+in place (``<content hash>/image.png``) for every identical result, which cuts short the
+download of another user who got the same picture a moment earlier.
 """
 from __future__ import annotations
 
@@ -22,6 +30,7 @@ from pathlib import Path
 
 import gradio as gr
 import numpy as np
+import torch
 
 import colorlab
 from colorlab import showcase, turing
@@ -34,9 +43,13 @@ from colorlab.plots import plot_curves
 APP_VERSION = colorlab.__version__
 INFERENCE_LIMIT = int(os.environ.get("COLORLAB_CONCURRENCY", "1"))
 QUEUE_SIZE = int(os.environ.get("COLORLAB_QUEUE_SIZE", "64"))
+CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+torch.set_num_threads(max(1, CORES // max(1, INFERENCE_LIMIT)))   # concurrent jobs share the cores
 MAX_UPLOAD = "50mb"
 SCRATCH = Path(tempfile.gettempdir()) / "colorlab-app"
 SCRATCH_TTL = 3600          # downloads and plots older than this are removed
+SCRATCH_PRUNE_EVERY = 60    # seconds between looks for expired scratch folders
+_last_prune = 0.0
 SPACE_CHOICES = [("LAB", "lab"), ("HSV", "hsv"), ("RGB", "rgb")]
 log = logging.getLogger("colorlab.app")
 store = RatingStore()
@@ -61,16 +74,26 @@ def user_errors(fn):
 
 
 def scratch_dir() -> Path:
-    """A fresh folder for one response's files; folders past their TTL are pruned."""
+    """A fresh folder for one response's files; folders past their TTL are pruned (at most
+    once a minute, so a busy server does not scan thousands of folders per request)."""
+    global _last_prune
     SCRATCH.mkdir(parents=True, exist_ok=True)
     now = time.time()
-    for old in SCRATCH.iterdir():
-        try:
-            if now - old.stat().st_mtime > SCRATCH_TTL:
-                shutil.rmtree(old, ignore_errors=True)
-        except OSError:
-            pass
+    if now - _last_prune > SCRATCH_PRUNE_EVERY:
+        _last_prune = now
+        for old in SCRATCH.iterdir():
+            try:
+                if now - old.stat().st_mtime > SCRATCH_TTL:
+                    shutil.rmtree(old, ignore_errors=True)
+            except OSError:
+                pass
     return Path(tempfile.mkdtemp(dir=SCRATCH))
+
+
+def png(image, directory: Path, name: str) -> str:
+    """``image`` (PIL or uint8 array) as a lossless PNG file in this request's ``directory``;
+    its path is what the event returns (see the module docstring for why not the image)."""
+    return str(showcase.save_png(image, directory, name))
 
 
 def read(image) -> showcase.Upload:
@@ -97,7 +120,9 @@ def model_names() -> list[str]:
 
 @user_errors
 def preview(image):
-    return None if not image else read(image).image
+    if not image:
+        return None
+    return png(read(image).image, scratch_dir(), f"{Path(str(image)).stem or 'photo'}.png")
 
 
 @user_errors
@@ -105,13 +130,14 @@ def colorize(image, space="lab", category="general", render_size=0, saturation=1
     upload = read(image)
     name = model_for(space, category)
     res = showcase.run_model(upload, name, int(render_size) or None, float(saturation))
-    stem = Path(str(image)).stem or "photo"
-    path = showcase.save_png(res.image, scratch_dir(), f"{stem}-{name}.png")
+    stem, out = Path(str(image)).stem or "photo", scratch_dir()
+    path = png(res.image, out, f"{stem}-{name}.png")        # the slider's "after" and the download
+    grey = png(upload.grey, out, f"{stem}-grey.png")
     w, h = upload.size
     status = f"**{name}** · {w}x{h} · {res.seconds:.2f} s"
     status += (" · colour upload: turned grey for the model and kept as the reference"
                if upload.reference is not None else " · grey upload: no reference, so no metrics")
-    return (upload.grey, res.image), str(path), showcase.metric_rows(res, upload), status
+    return (grey, path), path, showcase.metric_rows(res, upload), status
 
 
 @user_errors
@@ -120,7 +146,8 @@ def compare(image, render_size=0, saturation=1.0):
     if not list_checkpoints():
         raise gr.Error("No checkpoints are installed.")
     results, best = showcase.compare_all(upload, int(render_size) or None, float(saturation))
-    grid = [(r.image, showcase.caption(r, best)) for r in results]
+    stem, out = Path(str(image)).stem or "photo", scratch_dir()
+    grid = [(png(r.image, out, f"{stem}-{r.model}.png"), showcase.caption(r, best)) for r in results]
     note = ("★ marks the best per metric: PSNR and SSIM highest, CIEDE2000 lowest, colourfulness "
             "closest to the reference's, time fastest." if upload.reference is not None else
             "Grey upload: no reference, so only times are compared (★ fastest).")
@@ -134,14 +161,18 @@ def channels(image, space="lab", category="general", render_size=0, saturation=1
     res = showcase.run_model(upload, name, int(render_size) or None, float(saturation))
     pred = np.asarray(res.image)
     model_space = res.space
-    pred_views = [(v, f"{name}: {label}") for label, v in channel_views(pred, model_space)]
+    out = scratch_dir()
+    pred_views = [(png(v, out, f"{name}-{label.split()[0]}.png"), f"{name}: {label}")
+                  for label, v in channel_views(pred, model_space)]
     ref_views = ([] if upload.reference is None else
-                 [(v, f"reference: {label}") for label, v in channel_views(upload.reference, model_space)])
+                 [(png(v, out, f"reference-{label.split()[0]}.png"), f"reference: {label}")
+                  for label, v in channel_views(upload.reference, model_space)])
     amap, score = hue_artifact_map(pred, upload.reference)
     what = ("mean saturation-weighted hue error against the reference, in turns (0 = perfect, 0.5 = opposite)"
             if upload.reference is not None else
             "grey upload: mean saturation-weighted hue gradient (speckle and red wrap-around seams), in turns")
-    return pred_views, ref_views, artifact_heatmap(amap), f"**Hue-artefact score {score:.4f}** · {what}"
+    heat = png(artifact_heatmap(amap), out, "hue-artefacts.png")
+    return pred_views, ref_views, heat, f"**Hue-artefact score {score:.4f}** · {what}"
 
 
 # ---------------------------------------------------------------- Turing test
@@ -181,7 +212,8 @@ def _show(session: turing.Session, last_stored: bool | None = None):
                 f"Colorized images you took for real: {s['fooled']} of {s['colorized_shown']}. "
                 f"Thank you! Press *Start a session* to rate again.")
         return session, None, text, gr.update(visible=False), None
-    img = session.serve()
+    # the same name for every picture: nothing the rater gets before answering tells the truth
+    img = png(session.serve(), scratch_dir(), "image.png")
     text = f"Image **{session.position + 1} of {len(session.items)}**: is this a real colour photo, or colorized?"
     if last_stored is False:
         text += " (your previous answer had already been recorded)"
