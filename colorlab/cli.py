@@ -17,7 +17,7 @@ from PIL import Image
 from tqdm import tqdm
 
 from . import checkpoints
-from .checkpoints import CheckpointError, get_model, list_checkpoints, resolve
+from .checkpoints import CheckpointError, get_model, list_checkpoints
 from .imaging import find_images, load_image
 from .pipeline import colorize
 
