@@ -37,6 +37,11 @@ def _bands(h: int, w: int) -> list[slice]:
     return [slice(r, min(r + step, h)) for r in range(0, h, step)]
 
 
+def _check_saturation(saturation: float) -> None:
+    if not (0.0 <= saturation <= 4.0):
+        raise ValueError(f"saturation must be in [0, 4], got {saturation}")
+
+
 def _grey(src) -> tuple[torch.Tensor, tuple[int, int]]:
     img = load_image(src, MAX_PIXELS)
     arr = np.asarray(img)
@@ -96,8 +101,7 @@ def colorize(image, model: Colorizer, render_size: int | None = None, saturation
     native for RGB). ``saturation`` scales the predicted chroma (1.0 = as predicted).
     Raises ``colorlab.imaging.ImageError`` for unusable images.
     """
-    if not (0.0 <= saturation <= 4.0):
-        raise ValueError(f"saturation must be in [0, 4], got {saturation}")
+    _check_saturation(saturation)
     grey, _ = _grey(image)
     arr = np.empty((*grey.shape[-2:], 3), np.uint8)   # written band by band: no full-size float RGB
 
@@ -111,6 +115,7 @@ def colorize(image, model: Colorizer, render_size: int | None = None, saturation
 def colorize_batch(images, model: Colorizer, render_size=None, saturation: float = 1.0, batch_size: int = 8):
     """Colorize many images; those of equal size share a forward pass. Returns PIL images
     in input order, or the ``ImageError`` for an input that could not be read."""
+    _check_saturation(saturation)
     results: list = [None] * len(images)
     groups = defaultdict(list)
     for i, src in enumerate(images):

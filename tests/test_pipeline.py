@@ -54,6 +54,8 @@ def test_saturation_scales_colour(models, photo, space):
 def test_saturation_out_of_range(models, photo):
     with pytest.raises(ValueError, match="saturation"):
         colorize(photo, models["lab"], saturation=-0.1)
+    with pytest.raises(ValueError, match="saturation"):
+        colorize_batch([photo], models["lab"], saturation=4.5)
 
 
 def test_colour_input_is_seen_as_grey(models, photo):
