@@ -312,7 +312,7 @@ def build() -> gr.Blocks:
                     category = gr.Radio(list(showcase.CATEGORIES), value="general", label="Checkpoint category")
                     render_size = gr.Slider(0, 1024, value=0, step=32,
                                             label="Render size: short side the network runs at (0 = the model's own)")
-                    saturation = gr.Slider(0.0, 2.0, value=1.0, step=0.05, label="Saturation")
+                    saturation = gr.Slider(0.0, 2.0, value=1.0, step=0.05, label="Saturation", info="1.0 = the model's calibrated colour strength")
                     run = gr.Button("Colorize", variant="primary", elem_id="colorize-btn")
                 with gr.Column():
                     slider = gr.ImageSlider(label="Before / after", format="png", type="numpy", elem_id="slider")

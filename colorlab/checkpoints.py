@@ -36,6 +36,7 @@ class Colorizer:
     train_size: int = 128
     render_size: int | None = None   # None: native size (RGB models); else the short side to run at
     meta: dict = field(default_factory=dict)
+    chroma_gain: float = 1.0         # calibrated after training (train.calibrate); saturation 1.0 applies it
 
     @property
     def name(self) -> str:
@@ -109,7 +110,15 @@ def load_checkpoint(path: Path, device: str = "cpu") -> Colorizer:
     except RuntimeError as exc:
         raise CheckpointError(f"{path.name}: weights do not fit {meta['architecture']} ({exc})") from None
     net.to(device, memory_format=torch.channels_last).eval()   # NHWC convolutions: 15-55% faster on CPU
-    return Colorizer(net, space, meta.get("train_size", 128), meta.get("render_size"), meta)
+    return Colorizer(net, space, meta.get("train_size", 128), meta.get("render_size"), meta,
+                     float(meta.get("chroma_gain", 1.0)))
+
+
+def update_sidecar(path: Path, fields: dict) -> dict:
+    """Merge ``fields`` into the sidecar of checkpoint ``path`` (atomically); returns it."""
+    meta = dict(read_sidecar(path), **fields)
+    _atomic_write(Path(path).with_suffix(".json"), lambda p: p.write_text(json.dumps(meta, indent=2) + "\n"))
+    return meta
 
 
 def list_checkpoints(weights_dir: Path | None = None) -> list[dict]:

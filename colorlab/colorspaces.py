@@ -158,6 +158,12 @@ class ColorSpace:
         """sRGB -> this space's three channels in natural units (for display)."""
         raise NotImplementedError
 
+    def chroma(self, t: torch.Tensor) -> torch.Tensor:
+        """Network-range chroma (N,C,H,W) -> per-pixel colour strength (N,1,H,W) >= 0,
+        differentiable; 0 for grey. Units differ between spaces (LAB: |ab| / AB_SCALE,
+        HSV: S, RGB: distance from the pixel's channel mean in [-1, 1] units)."""
+        raise NotImplementedError
+
 
 class LabSpace(ColorSpace):
     name, channels, chroma_channels = "lab", ("L", "a", "b"), 2
@@ -174,6 +180,9 @@ class LabSpace(ColorSpace):
 
     def to_channels(self, rgb):
         return rgb_to_lab(rgb)
+
+    def chroma(self, t):
+        return (t.square().sum(1, keepdim=True) + 1e-8).sqrt()
 
 
 class HsvSpace(ColorSpace):
@@ -219,6 +228,9 @@ class HsvSpace(ColorSpace):
     def to_channels(self, rgb):
         return rgb_to_hsv(rgb)
 
+    def chroma(self, t):
+        return ((t[:, 1:2] + 1) / 2).clamp(0, 1)
+
 
 class RgbSpace(ColorSpace):
     """Grey -> all three sRGB channels; the network's RGB is the output.
@@ -252,6 +264,9 @@ class RgbSpace(ColorSpace):
 
     def to_channels(self, rgb):
         return rgb
+
+    def chroma(self, t):
+        return ((t - t.mean(1, keepdim=True)).square().sum(1, keepdim=True) + 1e-8).sqrt()
 
 
 SPACES: dict[str, ColorSpace] = {s.name: s for s in (LabSpace(), HsvSpace(), RgbSpace())}

@@ -75,6 +75,17 @@ def hsv_cossin(pred, target, grey):
     return (sp - st).abs().mean() + d.sum() / st.sum().clamp(min=1e-6)
 
 
+def chroma_deficit(c_pred: torch.Tensor, c_true: torch.Tensor) -> torch.Tensor:
+    """Mean over images of max(0, mean chroma of the truth - mean chroma of the prediction).
+
+    ``c_pred``, ``c_true``: (N,1,H,W) colour strength (``ColorSpace.chroma``). Regression
+    losses pull uncertain pixels towards grey, so outputs come out muted; this term
+    pushes back only while an image is less colourful than its truth, so unlike
+    ``l1_vivid`` it cannot reward colour beyond the photo's own.
+    """
+    return F.relu(c_true.mean((1, 2, 3)) - c_pred.mean((1, 2, 3))).mean()
+
+
 LOSSES = {
     "mse": lambda p, t, g: F.mse_loss(p, t),
     "l1": lambda p, t, g: F.l1_loss(p, t),

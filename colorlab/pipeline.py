@@ -78,8 +78,9 @@ def _render(model: Colorizer, grey: torch.Tensor, render_size, saturation: float
     ``write(rows, rgb)`` receives each band as sRGB (N,3,rows,W) in [0,1]."""
     pred = model.net(_net_input(model, grey, render_size))
     full = model.space.upsample(pred, grey.shape[-2:], grey)
+    gain = saturation * model.chroma_gain
     for rows in _bands(*grey.shape[-2:]):
-        write(rows, model.space.decode(grey[:, :, rows], full[:, :, rows], saturation).clamp_(0, 1))
+        write(rows, model.space.decode(grey[:, :, rows], full[:, :, rows], gain).clamp_(0, 1))
 
 
 @torch.inference_mode()
@@ -98,7 +99,8 @@ def colorize(image, model: Colorizer, render_size: int | None = None, saturation
 
     A colour input is turned grey first. ``render_size`` is the short side the
     network runs at (default: the checkpoint's, i.e. its training size for LAB/HSV,
-    native for RGB). ``saturation`` scales the predicted chroma (1.0 = as predicted).
+    native for RGB). ``saturation`` scales the chroma relative to the checkpoint's calibrated
+    default (1.0 = as shipped; the network's raw output is ``1 / model.chroma_gain``).
     Raises ``colorlab.imaging.ImageError`` for unusable images.
     """
     _check_saturation(saturation)

@@ -1,4 +1,6 @@
 """colorlab.colorspaces against scikit-image, known values, hue wrap-around and gradients."""
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -182,3 +184,23 @@ def test_rgb_upsampling_restores_the_detail_down_sampling_removed():
     red = torch.tensor([1.0, -1.0, -1.0]).view(1, 3, 1, 1).expand(1, 3, 16, 12)
     out = get_space("rgb").decode(torch.full((1, 1, 64, 48), 0.5), red)
     assert (out[:, 0] > 0.9).all() and (out[:, 1:] < 0.1).all()
+
+
+@pytest.mark.parametrize("name", ["lab", "hsv", "rgb"])
+def test_chroma_is_zero_for_grey_and_grows_with_colour(name):
+    space = get_space(name)
+    grey = torch.full((1, 3, 4, 4), 0.5)
+    dull = torch.tensor([0.6, 0.5, 0.45]).view(1, 3, 1, 1).expand(1, 3, 4, 4)
+    vivid = torch.tensor([0.9, 0.4, 0.2]).view(1, 3, 1, 1).expand(1, 3, 4, 4)
+    c = [space.chroma(space.target(x)).mean().item() for x in (grey, dull, vivid)]
+    assert c[0] == pytest.approx(0, abs=1e-3)
+    assert 0 < c[1] < c[2]
+
+
+def test_chroma_known_values():
+    lab = get_space("lab").chroma(torch.tensor([0.3, 0.4]).view(1, 2, 1, 1))
+    assert lab.item() == pytest.approx(0.5, abs=1e-6)
+    hsv = get_space("hsv").chroma(torch.tensor([0.2, 0.5]).view(1, 2, 1, 1))   # s = (0.5 + 1) / 2
+    assert hsv.item() == pytest.approx(0.75)
+    rgb = get_space("rgb").chroma(torch.tensor([1.0, -1.0, 0.0]).view(1, 3, 1, 1))
+    assert rgb.item() == pytest.approx(math.sqrt(2), abs=1e-6)

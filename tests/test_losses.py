@@ -4,7 +4,7 @@ import math
 import pytest
 import torch
 
-from colorlab.losses import (LOSSES, VIVID_LAMBDA, cyclic_hue_l1, get_loss, hsv_cossin, hsv_cyclic, hue_cossin_loss,
+from colorlab.losses import (LOSSES, VIVID_LAMBDA, chroma_deficit, cyclic_hue_l1, get_loss, hsv_cossin, hsv_cyclic, hue_cossin_loss,
                              l1_vivid, vividness_k, weighted_mae)
 
 
@@ -102,3 +102,16 @@ def test_losses_are_scalars_and_zero_on_identical(name):
 def test_get_loss_unknown():
     with pytest.raises(ValueError, match="unknown loss 'nope'.*'mse'"):
         get_loss("nope")
+
+
+def test_chroma_deficit_is_one_sided_per_image():
+    # image 0 is 0.3 less colourful than its truth, image 1 is 0.2 more: only the first counts
+    c_pred = torch.stack([torch.full((1, 2, 2), 0.1), torch.full((1, 2, 2), 0.6)])
+    c_true = torch.stack([torch.full((1, 2, 2), 0.4), torch.full((1, 2, 2), 0.4)])
+    assert chroma_deficit(c_pred, c_true).item() == pytest.approx(0.3 / 2)
+    assert chroma_deficit(c_true, c_true).item() == 0
+
+
+def test_chroma_deficit_compares_means_not_pixels():
+    # same mean colour strength, different layout: no deficit
+    assert chroma_deficit(pixels([0.0, 0.8]), pixels([0.4, 0.4])).item() == pytest.approx(0)

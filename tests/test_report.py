@@ -53,6 +53,8 @@ def setup(tmp_path_factory):
             continue
         side = weights / f"{name}.json"
         meta = json.loads(side.read_text())
+        if name == "lab-faces":     # calibrated: gain 1.2 raised CF from 30 to 36
+            meta.update(chroma_gain=1.2, val_metrics_uncalibrated=metrics(23.5, 5.8, 30.0))
         meta.update(val_metrics=val, grey_metrics=GREY, val_images=2,
                     data={"val_dir": str(data / cat / "val"), "train_dir": "x", "val_sha256": "0" * 64},
                     training={"seconds_per_epoch": 90.0, "seconds_total": 720.0, "images_per_s": 13.3})
@@ -77,16 +79,21 @@ def test_results_table_quality_bar_figure_and_readme(setup, capsys):
     assert "faces: quality bar holds" in out and "general: quality bar FAILS" in out
 
     md = (root / "docs" / "results.md").read_text()
-    rows = {line.split(" | ")[0].strip("| *★ "): line for line in md.splitlines() if line.startswith("| ")}
+    rows = {}     # first row per model: the results table (the calibration table comes later)
+    for line in md.splitlines():
+        if line.startswith("| "):
+            rows.setdefault(line.split(" | ")[0].strip("| *★ "), line)
     assert set(MODELS) <= set(rows)
     lab = rows["lab-faces"]
-    assert "**lab-faces** ★" in lab and "| faces | lab | lab_resunet |" in lab
+    assert "**lab-faces** ★" in lab and "| faces | lab | lab_resunet | 1.20 |" in lab
     assert "23.00 (20.00)" in lab and "0.850 (0.800)" in lab and "6.00 (10.00)" in lab
     assert "36.0 (0.0)" in lab and "4.0 (40.0)" in lab                # CF and dCF next to grey's
     assert "| 90 | 12.0 min | 13.3 |" in lab                         # s/epoch, total, images/s
     assert "**lab-general** ★" in rows["lab-general"]
     assert "★" not in rows["hsv-faces"] + rows["rgb-faces"] + rows["hsv-general"] + rows["rgb-landscapes"]
-    assert "| rgb-landscapes | landscapes | rgb | rgb_unet | — |" in rows["rgb-landscapes"]
+    assert "| rgb-landscapes | landscapes | rgb | rgb_unet | 1.00 | — |" in rows["rgb-landscapes"]
+    assert "| lab-faces | 1.20 | 23.50 → 23.00 | 5.80 → 6.00 | 30.0 → 36.0 (40.0) |" in md   # calibration
+    assert "| hsv-faces | 1.00 | 21.00 → 21.00" not in md    # only calibrated models are listed
 
     bar = {r["category"]: r for r in report.quality_bar(report.list_checkpoints(weights))}
     assert list(bar) == ["faces", "landscapes", "general"]

@@ -247,3 +247,15 @@ def test_ddp_two_cpu_ranks_end_with_identical_parameters(data, tmp_path):
 
     # the ranks saw different shards of the data (their losses differ), yet ended identical
     assert digests[0]["losses"] != digests[1]["losses"]
+
+
+def test_command_history_of_a_resumed_run():
+    from train.trainer import extend_commands
+    first = extend_commands([], "python -m train --config a.yaml", 0, 8)
+    assert first == [{"command": "python -m train --config a.yaml", "from_epoch": 0, "to_epoch": 8}]
+    # interrupted at epoch 3 and resumed with the same command: still one entry
+    assert extend_commands(first, "python -m train --config a.yaml", 3, 8) == first
+    # finished, then resumed with more epochs: a second entry that continues from epoch 8
+    chain = extend_commands(first, "python -m train --config a.yaml epochs=12", 8, 12)
+    assert chain[1] == {"command": "python -m train --config a.yaml epochs=12", "from_epoch": 8, "to_epoch": 12}
+    assert len(chain) == 2

@@ -17,6 +17,7 @@ class Config:
     architecture: str = "mobile_unet"
     arch: dict = field(default_factory=dict)   # architecture hyper-parameters
     loss: str = "l1"
+    chroma_weight: float = 0.0          # weight of losses.chroma_deficit (0: off)
     aux_weight: float = 0.5             # weight of a model's auxiliary (stage-1) output loss
     train_dir: str = "../shared/data/general/train"
     val_dir: str = "../shared/data/general/val"

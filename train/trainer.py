@@ -23,7 +23,7 @@ from tqdm import tqdm
 from colorlab.checkpoints import Colorizer, save_checkpoint
 from colorlab.colorspaces import get_space, rgb_to_grey
 from colorlab.imaging import array_to_tensor, tensor_to_array
-from colorlab.losses import get_loss
+from colorlab.losses import chroma_deficit, get_loss
 from colorlab.metrics import grey_baseline, summarize
 from colorlab.models import create_model, describe
 from colorlab.pipeline import predict
@@ -149,14 +149,17 @@ def train(cfg: Config, argv: list[str] | None = None) -> dict:
     steps_per_epoch = cfg.steps_per_epoch or len(loader)
     total_steps = steps_per_epoch * cfg.epochs
 
-    state_path, history, start_epoch, best = run_dir / "state.pt", [], 0, None
+    command = "python -m train " + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))
+    state_path, history, start_epoch, best, commands = run_dir / "state.pt", [], 0, None, []
     if state_path.is_file():
         state = torch.load(state_path, map_location=device, weights_only=True)
         net.load_state_dict(state["model"])
         opt.load_state_dict(state["opt"])
         history, start_epoch, best = state["history"], state["epoch"], state["best"]
+        commands = state.get("commands", [])
         if main:
             print(f"[{cfg.name}] resumed after epoch {start_epoch}", flush=True)
+    commands = extend_commands(commands, command, start_epoch, cfg.epochs)
     model = DistributedDataParallel(net) if world > 1 else net
     grey_val = grey_scores(epoch_val) if main and val_arrays else {}
     started, losses = time.time(), []
@@ -180,6 +183,8 @@ def train(cfg: Config, argv: list[str] | None = None) -> dict:
             with torch.autocast("cuda", enabled=use_amp):
                 pred = model(x)
                 loss = loss_fn(pred.float(), target, grey)
+                if cfg.chroma_weight:
+                    loss = loss + cfg.chroma_weight * chroma_deficit(space.chroma(pred.float()), space.chroma(target))
                 aux = getattr(net, "aux", None)
                 if aux is not None and cfg.aux_weight:
                     small = F.interpolate(rgb, size=aux.shape[-2:], mode="area")
@@ -208,12 +213,12 @@ def train(cfg: Config, argv: list[str] | None = None) -> dict:
             torch.save(net.state_dict(), run_dir / "best.pt.tmp")
             os.replace(run_dir / "best.pt.tmp", run_dir / "best.pt")
         _save_state(state_path, {"model": net.state_dict(), "opt": opt.state_dict(), "epoch": epoch + 1,
-                                 "history": history, "best": best})
+                                 "history": history, "best": best, "commands": commands})
         write_logs(run_dir, history, grey_val)
 
     if cfg.digest_file:
         write_digest(cfg, net, rank, world, losses)
-    result = {"history": history, "best": best, "grey": grey_val, "train_hash": train_hash,
+    result = {"history": history, "best": best, "grey": grey_val, "train_hash": train_hash, "commands": commands,
               "val_hash": val_hash, "train_seconds": time.time() - started,
               "skipped": {"train": skipped, "val": val_skipped}, "world_size": world}
     if main and cfg.export_dir:
@@ -222,11 +227,20 @@ def train(cfg: Config, argv: list[str] | None = None) -> dict:
             net.eval()
             result["val_full"] = evaluate(Colorizer(net, space, cfg.size, cfg.render_size), val_arrays)
             result["grey_full"] = grey_scores(val_arrays)
-        result["export"] = export(cfg, net, result, len(train_arrays), argv)
+        result["export"] = export(cfg, net, result, len(train_arrays))
     if world > 1:
         dist.barrier()
         dist.destroy_process_group()
     return result
+
+
+def extend_commands(commands: list[dict], command: str, start_epoch: int, epochs: int) -> list[dict]:
+    """The run's command history: a resume that changes the command (e.g. more epochs, so
+    the cosine schedule restarts from a higher rate) starts a new entry; a plain resume
+    of the same command after an interruption does not."""
+    if commands and commands[-1]["command"] == command:
+        return commands[:-1] + [{**commands[-1], "to_epoch": epochs}]
+    return commands + [{"command": command, "from_epoch": start_epoch, "to_epoch": epochs}]
 
 
 def write_logs(run_dir: Path, history: list[dict], grey: dict) -> None:
@@ -243,7 +257,7 @@ def load_best(net, run_dir: Path) -> None:
         net.load_state_dict(torch.load(best_path, map_location="cpu", weights_only=True))
 
 
-def export(cfg: Config, net, result: dict, n_train: int, argv) -> dict:
+def export(cfg: Config, net, result: dict, n_train: int) -> dict:
     """Best epoch's weights -> weights/NAME.safetensors + sidecar with the full record."""
     history = result["history"]
     meta = {
@@ -254,7 +268,10 @@ def export(cfg: Config, net, result: dict, n_train: int, argv) -> dict:
                  "val_sha256": result["val_hash"], "train_images": n_train,
                  "train_skipped": result["skipped"]["train"], "val_skipped": result["skipped"]["val"]},
         "epochs": cfg.epochs, "best_epoch": (result["best"] or {}).get("epoch"),
-        "command": "python -m train " + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:])),
+        # Several commands when a finished run was resumed with more epochs: running them in
+        # order reproduces the weights (the later ones continue from runs/NAME/state.pt).
+        "command": " && ".join(c["command"] for c in result["commands"]),
+        "commands": result["commands"],
         "config": as_dict(cfg),
         "val_metrics": result.get("val_full", {}), "grey_metrics": result.get("grey_full", {}),
         "val_images": (result.get("val_full") or {}).get("n", 0),

@@ -1,0 +1,105 @@
+"""train.calibrate: the chroma gain is chosen on training images by its rule, stored in the
+sidecar and applied by colorlab at saturation 1.0."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+import torch.nn as nn
+from PIL import Image
+
+from colorlab import load_checkpoint
+from colorlab.checkpoints import Colorizer
+from colorlab.colorspaces import AB_SCALE, get_space, lab_to_rgb
+from colorlab.imaging import tensor_to_array
+from colorlab.pipeline import colorize
+from tests.conftest import make_checkpoint
+from train import calibrate
+
+A, B = 40.0, -30.0     # the photos' colour: ab = (A, B) * (L - 55) / 25
+
+
+def ramp_photo(seed: int) -> np.ndarray:
+    """A 48x64 photo whose colour is a fixed function of its lightness."""
+    rng = np.random.default_rng(seed)
+    L = torch.from_numpy(rng.uniform(30, 80, (1, 1, 6, 8))).float()
+    L = nn.functional.interpolate(L, size=(48, 64), mode="bilinear", align_corners=False)
+    ab = torch.cat([A * (L - 55) / 25, B * (L - 55) / 25], 1)
+    return tensor_to_array(lab_to_rgb(torch.cat([L, ab], 1)).clamp(0, 1))
+
+
+class MutedOracle(nn.Module):
+    """Knows the photos' colour rule but predicts only ``fraction`` of its chroma."""
+    size_multiple = 1
+
+    def __init__(self, fraction: float):
+        super().__init__()
+        self.fraction = fraction
+
+    def forward(self, x):              # x = L / 50 - 1
+        L = (x + 1) * 50
+        return torch.cat([A * (L - 55) / 25, B * (L - 55) / 25], 1) * self.fraction / AB_SCALE
+
+
+@pytest.fixture(scope="module")
+def photos():
+    return [ramp_photo(s) for s in range(4)]
+
+
+def oracle(fraction):
+    return Colorizer(MutedOracle(fraction), get_space("lab"), 48, None)
+
+
+def test_a_half_chroma_model_gets_a_gain_of_about_two(photos):
+    gain, table = calibrate.choose_gain(oracle(0.5), photos, step=0.1)
+    assert 1.9 <= gain <= 2.0
+    gains = [r["gain"] for r in table]
+    assert gains[0] == 0.9 and gains[-1] > gain         # tried 0.9 (worse), walked up, stopped past the rule
+    assert table[0]["colorfulness"] < table[-1]["colorfulness"]
+
+
+def test_a_model_as_colourful_as_the_truth_keeps_gain_one(photos):
+    gain, table = calibrate.choose_gain(oracle(1.0), photos)
+    assert gain == 1.0 and [r["gain"] for r in table] == [0.95, 1.0, 1.05]
+
+
+def test_the_ciede_limit_stops_the_gain(photos):
+    # the oracle's hue is right, so colour only helps until it overshoots: with a 0 % rise allowed the
+    # gain stops where CIEDE2000 stops falling, which for a 0.8 model is at or below 1.25
+    gain, _ = calibrate.choose_gain(oracle(0.8), photos, step=0.1, max_ciede_rise=0.0)
+    assert 1.1 <= gain <= 1.3
+
+
+def test_a_model_with_wrong_colours_gets_less_of_them(photos):
+    # the oracle's colours point the opposite way: every bit of chroma costs CIEDE2000, so the
+    # accuracy step walks down to the grid's floor and the 5% allowance lifts it a little
+    gain, table = calibrate.choose_gain(oracle(-0.5), photos, step=0.1)
+    assert calibrate.MIN_GAIN <= gain < 1.0
+    ciede = {r["gain"]: r["ciede2000"] for r in table}
+    assert ciede[calibrate.MIN_GAIN] < ciede[1.0]
+
+
+def test_calibrate_writes_the_sidecar_and_colorlab_applies_the_gain(tmp_path, photos, photo):
+    for split, imgs in (("train", photos), ("val", photos[:2])):
+        (tmp_path / split).mkdir()
+        for i, a in enumerate(imgs):
+            Image.fromarray(a).save(tmp_path / split / f"{i}.png")
+    meta = make_checkpoint(tmp_path, "lab-test", "lab")
+    meta["data"] = {"train_dir": str(tmp_path / "train"), "val_dir": str(tmp_path / "val")}
+    (tmp_path / "lab-test.json").write_text(json.dumps(meta))
+    before = colorize(photo, load_checkpoint(tmp_path / "lab-test"))
+
+    calibrate.main(["lab-test", "--weights", str(tmp_path), "--images", "4", "--threads", "1"])
+
+    side = json.loads((tmp_path / "lab-test.json").read_text())
+    assert side["calibration"]["images"] == 4
+    assert side["calibration"]["command"].startswith("python -m train.calibrate lab-test --images 4")
+    assert {"psnr", "ciede2000"} <= set(side["val_metrics"]) and side["val_metrics_uncalibrated"]["n"] == 2
+    model = load_checkpoint(tmp_path / "lab-test")       # the sha256 still matches: only the sidecar changed
+    assert model.chroma_gain == side["chroma_gain"]
+    if model.chroma_gain != 1.0:
+        # the shipped default is the raw output times the gain
+        raw = colorize(photo, model, saturation=1 / model.chroma_gain)
+        assert np.abs(np.asarray(raw, int) - np.asarray(before, int)).max() <= 1
