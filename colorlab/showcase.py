@@ -207,6 +207,10 @@ def model_card(meta: dict) -> str:
              f"train size {meta.get('train_size', '?')} px, render size {meta.get('render_size') or 'native'}; "
              f"loss {meta.get('loss', '?')}",
              f"**Command:** `{meta.get('command', '?')}`"]
+    cal = meta.get("calibration")
+    if cal:
+        lines.append(f"**Chroma gain:** {meta.get('chroma_gain', 1.0):.2f}, calibrated on {cal.get('images', '?')} "
+                     f"training images (`{cal.get('command', '?')}`)")
     if v:
         lines.append(f"**Validation ({v.get('n', '?')} images):** PSNR {v.get('psnr', float('nan')):.2f} dB "
                      f"(grey {g.get('psnr', float('nan')):.2f}), CIEDE2000 {v.get('ciede2000', float('nan')):.2f} "

@@ -149,3 +149,6 @@ def test_model_rows_and_card(weights_dir):
     assert "Design X (Someone 2020)" in card and "Licence" in card and meta["sha256"] in card
     assert "PSNR 24.00 dB (grey 21.00)" in card
     assert "UTKFace" in showcase.model_card(dict(meta, category="faces"))
+    assert "Chroma gain" not in card
+    calibrated = dict(meta, chroma_gain=1.2, calibration={"images": 100, "command": "python -m train.calibrate x"})
+    assert "**Chroma gain:** 1.20, calibrated on 100 training images" in showcase.model_card(calibrated)
