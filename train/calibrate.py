@@ -30,32 +30,17 @@ import numpy as np
 import torch
 
 from colorlab.checkpoints import Colorizer, list_checkpoints, load_checkpoint, resolve, update_sidecar
-from colorlab.colorspaces import rgb_to_grey
-from colorlab.imaging import array_to_tensor, find_images, load_image, tensor_to_array
-from colorlab.metrics import colorfulness, summarize
-from colorlab.pipeline import predict
+from colorlab.metrics import colorfulness
+
+from .data import load_folder
+from .trainer import evaluate
 
 MIN_GAIN, MAX_GAIN = 0.5, 2.5
 
 
-def load_arrays(folder: str, n: int | None) -> list[np.ndarray]:
-    """The first ``n`` readable images of ``folder`` in sorted order, as uint8 RGB arrays."""
-    out = []
-    for path in sorted(find_images(folder)):
-        try:
-            out.append(np.asarray(load_image(path).convert("RGB")))
-        except ValueError:
-            continue
-        if n is not None and len(out) >= n:
-            break
-    return out
-
-
 def score(model: Colorizer, arrays: list[np.ndarray], gain: float) -> dict:
     """Metrics of ``model`` with chroma gain ``gain`` on ``arrays`` (through the real pipeline)."""
-    with_gain = dataclasses.replace(model, chroma_gain=gain)
-    pairs = [(tensor_to_array(predict(with_gain, rgb_to_grey(array_to_tensor(a)))), a) for a in arrays]
-    return summarize(pairs)
+    return evaluate(dataclasses.replace(model, chroma_gain=gain), arrays)
 
 
 def choose_gain(model: Colorizer, arrays: list[np.ndarray], step: float = 0.05,
@@ -89,7 +74,7 @@ def choose_gain(model: Colorizer, arrays: list[np.ndarray], step: float = 0.05,
 def calibrate(path: Path, n_images: int, max_ciede_rise: float, command: str) -> dict:
     model = load_checkpoint(path)
     meta = model.meta
-    train = load_arrays(meta["data"]["train_dir"], n_images)
+    train = load_folder(meta["data"]["train_dir"], limit=n_images)[0]     # the first n, sorted
     gain, table = choose_gain(model, train, max_ciede_rise=max_ciede_rise)
     fields = {"chroma_gain": gain,
               "calibration": {"rule": f"from 1, downhill in CIEDE2000 to g0 (step 0.05, gains {MIN_GAIN}-"
@@ -99,7 +84,7 @@ def calibrate(path: Path, n_images: int, max_ciede_rise: float, command: str) ->
                               "train_dir": meta["data"]["train_dir"], "images": len(train),
                               "truth_colorfulness": float(np.mean([colorfulness(a) for a in train])),
                               "table": table, "command": command}}
-    val = load_arrays(meta["data"]["val_dir"], None)
+    val = load_folder(meta["data"]["val_dir"])[0]
     if val:
         fields["val_metrics_uncalibrated"] = score(model, val, 1.0)
         fields["val_metrics"] = score(model, val, gain)
