@@ -69,8 +69,12 @@ def save_checkpoint(net: nn.Module, path: Path, meta: dict, half: bool = True) -
     _atomic_write(path, lambda p: save_file(state, str(p), metadata={"name": str(meta.get("name", ""))}))
     meta = dict(meta, file=path.name, sha256=sha256_file(path), size_bytes=path.stat().st_size,
                 architecture=net.arch_name, arch_kwargs=_jsonable(net.arch_kwargs))
-    _atomic_write(path.with_suffix(".json"), lambda p: p.write_text(json.dumps(meta, indent=2) + "\n"))
+    _write_sidecar(path, meta)
     return meta
+
+
+def _write_sidecar(path: Path, meta: dict) -> None:
+    _atomic_write(Path(path).with_suffix(".json"), lambda p: p.write_text(json.dumps(meta, indent=2) + "\n"))
 
 
 def _jsonable(kwargs: dict) -> dict:
@@ -117,7 +121,7 @@ def load_checkpoint(path: Path, device: str = "cpu") -> Colorizer:
 def update_sidecar(path: Path, fields: dict) -> dict:
     """Merge ``fields`` into the sidecar of checkpoint ``path`` (atomically); returns it."""
     meta = dict(read_sidecar(path), **fields)
-    _atomic_write(Path(path).with_suffix(".json"), lambda p: p.write_text(json.dumps(meta, indent=2) + "\n"))
+    _write_sidecar(path, meta)
     return meta
 
 

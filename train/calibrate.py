@@ -46,7 +46,6 @@ def score(model: Colorizer, arrays: list[np.ndarray], gain: float) -> dict:
 def choose_gain(model: Colorizer, arrays: list[np.ndarray], step: float = 0.05,
                 max_ciede_rise: float = 0.05) -> tuple[float, list[dict]]:
     """The calibration rule (module docstring) -> (gain, table of the gains tried, by gain)."""
-    truth_cf = float(np.mean([colorfulness(a) for a in arrays]))
     lo, hi, one = math.ceil(MIN_GAIN / step - 1e-9), math.floor(MAX_GAIN / step + 1e-9), round(1 / step)
     cache: dict[int, dict] = {}
 
@@ -55,6 +54,7 @@ def choose_gain(model: Colorizer, arrays: list[np.ndarray], step: float = 0.05,
             cache[k] = score(model, arrays, k * step)
         return cache[k]
 
+    truth_cf = at(one)["truth_colorfulness"]     # summarize scores the truth's colourfulness too
     best = one
     for direction in (-1, 1):
         k = one
