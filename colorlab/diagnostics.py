@@ -6,6 +6,10 @@
   weighted by the reference's saturation) or, without one, speckle and red
   wrap-around seams (the saturation-weighted circular gradient of the hue).
 * ``artifact_heatmap`` renders such a map for display.
+* ``colour_cast`` and ``cast_split`` separate an image's colour into its cast (the
+  mean a, b) and the rest, to ask how much of a colorization's error is a wrong
+  cast: ``cast_split`` gives the prediction with the reference's cast put in its
+  place, and the prediction reduced to its own cast.
 
 All colour maths comes from ``colorlab.colorspaces``.
 """
@@ -15,7 +19,7 @@ import matplotlib
 import numpy as np
 import torch
 
-from .colorspaces import get_space, hsv_to_rgb, lab_to_rgb, rgb_to_hsv
+from .colorspaces import get_space, hsv_to_rgb, lab_to_rgb, rgb_to_hsv, rgb_to_lab
 from .imaging import array_to_tensor, tensor_to_array
 
 AB_RANGE = 80.0        # a and b views saturate at +-80, so views of different images compare
@@ -138,3 +142,25 @@ def artifact_heatmap(amap: np.ndarray, vmax: float = HUE_ERROR_MAX, cmap: str = 
         raise ValueError(f"vmax must be positive, got {vmax}")
     x = np.clip(np.nan_to_num(np.asarray(amap, dtype=np.float64)) / vmax, 0.0, 1.0)
     return matplotlib.colormaps[cmap](x, bytes=True)[..., :3]
+
+
+def colour_cast(rgb_uint8: np.ndarray) -> np.ndarray:
+    """An image's colour cast: its mean CIELAB (a, b) over all pixels, float64 shape (2,)."""
+    return rgb_to_lab(_tensor(rgb_uint8))[0, 1:].mean((1, 2)).double().numpy()
+
+
+def cast_split(pred_uint8: np.ndarray, reference_uint8: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(pred with the reference's cast, pred as its cast alone), uint8 (H, W, 3) each.
+
+    The first shifts the prediction's a, b by (reference cast - prediction cast): its
+    local colour kept, its cast made right. The second replaces every pixel's a, b by
+    the prediction's own cast: only the cast kept. Lightness is the prediction's in both.
+    """
+    if pred_uint8.shape != reference_uint8.shape:
+        raise ValueError(f"shapes differ: {pred_uint8.shape} vs {reference_uint8.shape}")
+    lab = rgb_to_lab(_tensor(pred_uint8))
+    cast = lab[:, 1:].mean((2, 3), keepdim=True)
+    shift = torch.from_numpy(colour_cast(reference_uint8)).float().view(1, 2, 1, 1) - cast
+    right_cast = torch.cat([lab[:, :1], lab[:, 1:] + shift], 1)
+    cast_only = torch.cat([lab[:, :1], cast.expand_as(lab[:, 1:])], 1)
+    return tensor_to_array(lab_to_rgb(right_cast)), tensor_to_array(lab_to_rgb(cast_only))

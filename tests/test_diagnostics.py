@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from colorlab.colorspaces import hsv_to_rgb
-from colorlab.diagnostics import artifact_heatmap, channel_views, hue_artifact_map
+from colorlab.diagnostics import artifact_heatmap, cast_split, channel_views, colour_cast, hue_artifact_map
 from colorlab.imaging import tensor_to_array
 
 
@@ -162,3 +162,51 @@ def test_hsv_and_rgb_views():
     np.testing.assert_array_equal(v[0, 0], [100, 100, 100])
     (_, r), (_, g), (_, b) = channel_views(pixel([10, 20, 30]), "rgb")
     np.testing.assert_array_equal(np.stack([r[0, 0], g[0, 0], b[0, 0]]), [[10, 0, 0], [0, 20, 0], [0, 0, 30]])
+
+
+# Colour cast: the mean a, b, and the split of a prediction's error into cast and the rest.
+
+def test_colour_cast_of_flat_colours():
+    orange = np.full((4, 6, 3), (200, 120, 60), np.uint8)
+    assert np.allclose(colour_cast(orange), (26.18, 45.19), atol=0.02)      # skimage.color.rgb2lab
+    assert np.allclose(colour_cast(np.full((4, 6, 3), 128, np.uint8)), 0, atol=0.01)
+    two = orange.copy()
+    two[:, 3:] = (60, 120, 200)
+    assert np.allclose(colour_cast(two), (colour_cast(orange) + colour_cast(two[:, 3:])) / 2, atol=1e-3)
+
+
+@pytest.fixture
+def photo():
+    import skimage.data
+    return np.ascontiguousarray(skimage.data.astronaut()[::8, ::8])
+
+
+def test_a_prediction_off_only_by_a_cast_is_put_right(photo):
+    # The photo with a cast added in LAB: cast_split restores the photo.
+    from colorlab.colorspaces import lab_to_rgb, rgb_to_lab
+    from colorlab.imaging import array_to_tensor
+    lab = rgb_to_lab(array_to_tensor(photo))
+    lab[:, 1:] += torch.tensor([6.0, -9.0]).view(1, 2, 1, 1)
+    tinted = tensor_to_array(lab_to_rgb(lab))
+    right, cast_only = cast_split(tinted, photo)
+    assert np.abs(tinted.astype(int) - photo).mean() > 5
+    assert np.abs(right.astype(int) - photo).mean() < 1.0
+    assert np.allclose(colour_cast(right), colour_cast(photo), atol=0.5)
+
+
+def test_cast_only_is_one_colour_at_the_prediction_lightness(photo):
+    from colorlab.colorspaces import rgb_to_lab
+    from colorlab.imaging import array_to_tensor
+    right, cast_only = cast_split(photo, photo)
+    assert np.abs(right.astype(int) - photo).max() <= 1           # already the right cast
+    lab, lab_pred = rgb_to_lab(array_to_tensor(cast_only)), rgb_to_lab(array_to_tensor(photo))
+    mid = ((lab_pred[0, 0] > 25) & (lab_pred[0, 0] < 80)).flatten()   # away from the sRGB gamut's ends
+    assert mid.float().mean() > 0.5
+    assert (lab[0, 0].flatten() - lab_pred[0, 0].flatten())[mid].abs().max() < 0.7     # lightness kept
+    ab = lab[0, 1:].flatten(1)[:, mid]
+    assert (ab - torch.from_numpy(colour_cast(photo)).float()[:, None]).abs().max() < 2.5
+
+
+def test_cast_split_shapes_must_match(photo):
+    with pytest.raises(ValueError, match="shapes differ"):
+        cast_split(photo, photo[1:])

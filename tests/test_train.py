@@ -47,6 +47,7 @@ def test_yaml_then_command_line_overrides(tmp_path):
     assert cfg.render_size is None
     assert cfg.name == "2024" and cfg.train_dir == "../x/train"   # text fields stay text
     assert load_config(["arch.widths=[4, 8]"]).arch == {"widths": [4, 8]}
+    assert load_config(["train_dir=['a/train', 'b/train']"]).train_dir == ["a/train", "b/train"]
 
 
 @pytest.mark.parametrize("argv", [
@@ -95,6 +96,23 @@ def data(tmp_path_factory):
     (root / "train" / "sub").mkdir()
     (root / "train" / "sub" / "corrupt.jpg").write_bytes(b"\xff\xd8\xff\xe0" + b"\x00" * 40)
     return root
+
+
+def test_several_training_folders_load_in_order_with_one_hash(data, tmp_path):
+    from train.data import load_folders
+    with pytest.warns(UserWarning, match="corrupt.jpg"):
+        train, train_hash, skipped = load_folder(data / "train")
+    val, val_hash, _ = load_folder(data / "val")
+    with pytest.warns(UserWarning, match="corrupt.jpg"):
+        assert load_folders(data / "train")[1] == train_hash        # one folder: the same record
+        both, both_hash, both_skipped = load_folders([data / "val", data / "train"])
+    assert both_skipped == skipped == 1
+    assert [a.shape for a in both] == [a.shape for a in val + train]
+    assert both_hash not in (train_hash, val_hash)
+    with pytest.warns(UserWarning, match="corrupt.jpg"):
+        assert load_folders([data / "train", data / "val"])[1] != both_hash   # order is part of the record
+    first = load_folders([data / "val", data / "train"], limit=len(val) + 1)[0]   # limit caps the total
+    assert len(first) == len(val) + 1 and all(np.array_equal(a, b) for a, b in zip(first, val + train))
 
 
 def tiny(data: Path, tmp: Path, name: str = "tiny", **over) -> list[str]:

@@ -32,7 +32,7 @@ import torch
 from colorlab.checkpoints import Colorizer, list_checkpoints, load_checkpoint, resolve, update_sidecar
 from colorlab.metrics import colorfulness
 
-from .data import load_folder
+from .data import load_folder, load_folders
 from .trainer import evaluate
 
 MIN_GAIN, MAX_GAIN = 0.5, 2.5
@@ -74,7 +74,7 @@ def choose_gain(model: Colorizer, arrays: list[np.ndarray], step: float = 0.05,
 def calibrate(path: Path, n_images: int, max_ciede_rise: float, command: str) -> dict:
     model = load_checkpoint(path)
     meta = model.meta
-    train = load_folder(meta["data"]["train_dir"], limit=n_images)[0]     # the first n, sorted
+    train = load_folders(meta["data"]["train_dir"], limit=n_images)[0]     # the first n, sorted
     gain, table = choose_gain(model, train, max_ciede_rise=max_ciede_rise)
     fields = {"chroma_gain": gain,
               "calibration": {"rule": f"from 1, downhill in CIEDE2000 to g0 (step 0.05, gains {MIN_GAIN}-"

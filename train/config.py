@@ -19,7 +19,7 @@ class Config:
     loss: str = "l1"
     chroma_weight: float = 0.0          # weight of losses.chroma_deficit (0: off)
     aux_weight: float = 0.5             # weight of a model's auxiliary (stage-1) output loss
-    train_dir: str = "../shared/data/general/train"
+    train_dir: str | list = "../shared/data/general/train"   # a folder, or a list of folders
     val_dir: str = "../shared/data/general/val"
     size: int = 128                     # training crop side
     render_size: int | None = 128       # short side at inference (None: native size)
@@ -47,7 +47,7 @@ def _parse_value(text: str):
 
 
 _TYPES = {"int": (int,), "float": (int, float), "str": (str,), "dict": (dict,), "bool": (bool,),
-          "None": (type(None),)}
+          "None": (type(None),), "list": (list,)}
 
 
 def _allowed(f) -> tuple:
@@ -91,7 +91,7 @@ def load_config(argv: list[str]) -> Config:
         if key not in known:
             ap.error(f"unknown option {key!r}; options: {sorted(known)}")
         value = _parse_value(val)
-        if str in _allowed(by_name[key]) and value is not None:
+        if str in _allowed(by_name[key]) and value is not None and not isinstance(value, list):
             value = val             # names and paths stay text (e.g. name=2024 or seed-like names)
         values[key] = value
     unknown = set(values) - known

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import math
 import warnings
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -39,6 +40,26 @@ def load_folder(root, short_side: int | None = None, limit: int | None = None):
             img = img.resize((max(1, round(img.width * s)), max(1, round(img.height * s))), Image.BICUBIC)
         arrays.append(np.asarray(img))
     return arrays, h.hexdigest(), skipped
+
+
+def load_folders(roots, short_side: int | None = None, limit: int | None = None):
+    """``load_folder`` over one folder or a list of them, in order -> (arrays, sha256, skipped).
+
+    One folder hashes exactly as ``load_folder`` does; several hash their digests in order.
+    ``limit`` caps the total, so the first folder's images come first.
+    """
+    if isinstance(roots, (str, Path)):
+        return load_folder(roots, short_side, limit)
+    arrays, digests, skipped = [], [], 0
+    for root in roots:
+        left = None if limit is None else limit - len(arrays)
+        if left is not None and left <= 0:
+            break
+        a, d, s = load_folder(root, short_side, left)
+        arrays += a
+        digests.append(d)
+        skipped += s
+    return arrays, hashlib.sha256("\n".join(digests).encode()).hexdigest(), skipped
 
 
 def random_crop(arr: np.ndarray, size: int, gen: torch.Generator, scale=(0.45, 1.0), ratio=(3 / 4, 4 / 3)) -> torch.Tensor:

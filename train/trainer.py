@@ -29,7 +29,7 @@ from colorlab.models import create_model, describe
 from colorlab.pipeline import predict
 
 from .config import Config, as_dict
-from .data import CropDataset, load_folder
+from .data import CropDataset, load_folder, load_folders
 from colorlab.plots import plot_curves
 
 VAL_KEYS = ("psnr", "ssim", "ciede2000", "colorfulness", "dcf")
@@ -123,7 +123,7 @@ def train(cfg: Config, argv: list[str] | None = None) -> dict:
     run_dir = Path(cfg.out_dir) / cfg.name
     run_dir.mkdir(parents=True, exist_ok=True)
 
-    train_arrays, train_hash, skipped = load_folder(cfg.train_dir, short_side=int(cfg.size * 1.5))
+    train_arrays, train_hash, skipped = load_folders(cfg.train_dir, short_side=int(cfg.size * 1.5))
     val_arrays, val_hash, val_skipped = load_folder(cfg.val_dir)
     epoch_val = val_arrays[:cfg.val_limit]    # per-epoch model selection; the export scores all
     if not train_arrays:

