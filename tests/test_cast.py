@@ -76,7 +76,7 @@ def test_cli_writes_the_table(tmp_path, photos):
     assert cast.main(["--weights", str(tmp_path / "weights"), "--data", str(tmp_path / "data"),
                       "--out", str(out), "--threads", "1"]) == 0
     text = out.read_text()
-    assert "python -m train.cast --weights" in text
+    assert "python -m train.cast --weights" in text and "right cast: the colorization" in text
     row = next(line for line in text.splitlines() if line.startswith("| lab-general |"))
     assert row.split("|")[2].strip() == "3" and len(row.split("|")) == 2 + 1 + 8 + 1 + 1
 
