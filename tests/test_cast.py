@@ -2,6 +2,8 @@
 whose casts are known."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -102,6 +104,19 @@ def test_ridge_recovers_a_linear_map_and_cv_prefers_weak_penalty_then():
     assert np.allclose(pred, np.stack([3 * Xn[:, 0] - Xn[:, 4], 2 * Xn[:, 1]], 1), atol=0.1)
 
 
+def test_knn_predicts_the_neighbours_value_and_cv_picks_k():
+    from train import cast_probe
+    rng = np.random.default_rng(2)
+    centres = rng.normal(size=(4, 16)) * 3
+    labels = rng.integers(0, 4, 200)
+    X = centres[labels] + 0.3 * rng.normal(size=(200, 16))
+    Y = np.stack([labels * 10.0, -labels * 5.0], 1)          # each cluster its own cast
+    k, _ = cast_probe.cv_choose(cast_probe.knn, cast_probe.KS, X, Y)
+    new = rng.integers(0, 4, 30)
+    pred = cast_probe.knn(X, Y, k)(centres[new] + 0.3 * rng.normal(size=(30, 16)))
+    assert np.allclose(pred, np.stack([new * 10.0, -new * 5.0], 1), atol=0.5)
+
+
 def test_on_pure_noise_cv_picks_a_strong_penalty():
     from train import cast_probe
     rng = np.random.default_rng(1)
@@ -120,4 +135,5 @@ def test_cast_probe_end_to_end(tmp_path, photos, capsys):
     assert cast_probe.main(["--train", str(tmp_path / "train"), "--val", str(tmp_path / "val"),
                             "--side", "64", "--threads", "1"]) == 0
     out = capsys.readouterr().out
-    assert "10 train / 3 val photos, 1696 features" in out and "val cast r: a" in out
+    assert "10 train / 3 val photos, 1696 features" in out
+    assert re.search(r"ridge lambda \S+ \(5-fold CV\): val cast r a", out) and "knn k" in out

@@ -4,8 +4,10 @@
 CIELAB a, b). This asks whether the cast is learnable from what we have at all:
 ImageNet-pretrained MobileNetV2 features (frozen, the same weights the mobile_unet
 encoder starts from, plus torchvision's 1280-wide head) of each grey training photo,
-mean-pooled at three depths, then ridge regression onto the cast. The ridge strength
-is chosen by 5-fold cross-validation on the training photos; val is scored once.
+mean-pooled at three depths, then two regressors onto the cast: ridge regression and
+k nearest neighbours (cosine similarity, softmax-weighted: the exemplar view). The
+ridge strength and k are chosen by 5-fold cross-validation on the training photos;
+val is scored once.
 
 Reports Pearson r between predicted and true casts (a and b) on val, and the RMSE
 next to predicting every photo the training mean cast.
@@ -30,6 +32,8 @@ from .data import load_folder
 
 POOLED = (13, 17, 18)            # stride-16 (96 ch), stride-32 (320 ch) and the 1280-wide head
 LAMBDAS = (1.0, 10.0, 100.0, 1e3, 3e3, 1e4, 3e4, 1e5)
+KS = (5, 10, 20, 50)
+TEMPERATURE = 0.05               # softmax over cosine similarities of the k neighbours
 _MEAN = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
 _STD = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
 
@@ -64,27 +68,55 @@ def embed(net, arrays: list[np.ndarray], side: int) -> np.ndarray:
     return np.array(out, dtype=np.float64)
 
 
+def _standardise(X: np.ndarray):
+    mu, sd = X.mean(0), X.std(0) + 1e-6
+    return lambda Xn: (Xn - mu) / sd
+
+
 def ridge(X: np.ndarray, Y: np.ndarray, lam: float):
     """Ridge regression on standardised features -> predict(X') function."""
-    mu, sd = X.mean(0), X.std(0) + 1e-6
-    A = (X - mu) / sd
+    std = _standardise(X)
+    A = std(X)
     W = np.linalg.solve(A.T @ A + lam * np.eye(A.shape[1]), A.T @ (Y - Y.mean(0)))
-    return lambda Xn: ((Xn - mu) / sd) @ W + Y.mean(0)
+    return lambda Xn: std(Xn) @ W + Y.mean(0)
+
+
+def knn(X: np.ndarray, Y: np.ndarray, k: int):
+    """Softmax-weighted mean of the k most similar (cosine, standardised) rows' Y -> predict(X')."""
+    std = _standardise(X)
+
+    def unit(Z):
+        Z = std(Z)
+        return Z / (np.linalg.norm(Z, axis=1, keepdims=True) + 1e-12)
+
+    A = unit(X)
+
+    def predict(Xn):
+        S = unit(Xn) @ A.T
+        idx = np.argsort(-S, 1)[:, :k]
+        w = np.exp((np.take_along_axis(S, idx, 1) - 1) / TEMPERATURE)
+        return (Y[idx] * w[..., None]).sum(1) / w.sum(1, keepdims=True)
+    return predict
+
+
+def cv_choose(fit, options, X: np.ndarray, Y: np.ndarray, folds: int = 5, seed: int = 0) -> tuple:
+    """The option of ``fit(X, Y, option)`` with the lowest k-fold mean squared error -> (option, errors)."""
+    idx = np.random.default_rng(seed).permutation(len(X))
+    parts = np.array_split(idx, folds)
+    errors = {}
+    for opt in options:
+        err = 0.0
+        for k in range(folds):
+            test = parts[k]
+            train = np.concatenate([p for j, p in enumerate(parts) if j != k])
+            err += ((fit(X[train], Y[train], opt)(X[test]) - Y[test]) ** 2).sum()
+        errors[opt] = err / len(X)
+    return min(errors, key=errors.get), errors
 
 
 def cv_lambda(X: np.ndarray, Y: np.ndarray, folds: int = 5, seed: int = 0) -> tuple[float, dict]:
     """The ridge strength with the lowest k-fold mean squared error on (X, Y)."""
-    idx = np.random.default_rng(seed).permutation(len(X))
-    parts = np.array_split(idx, folds)
-    errors = {}
-    for lam in LAMBDAS:
-        err = 0.0
-        for k in range(folds):
-            test = parts[k]
-            fit = np.concatenate([p for j, p in enumerate(parts) if j != k])
-            err += ((ridge(X[fit], Y[fit], lam)(X[test]) - Y[test]) ** 2).sum()
-        errors[lam] = err / len(X)
-    return min(errors, key=errors.get), errors
+    return cv_choose(ridge, LAMBDAS, X, Y, folds, seed)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -101,14 +133,15 @@ def main(argv: list[str] | None = None) -> int:
         arrays = load_folder(folder)[0]
         sets[split] = (embed(net, arrays, args.side), np.array([colour_cast(a) for a in arrays]))
     (Xt, Yt), (Xv, Yv) = sets["train"], sets["val"]
-    lam, _ = cv_lambda(Xt, Yt)
-    P = ridge(Xt, Yt, lam)(Xv)
-    r = [float(np.corrcoef(P[:, i], Yv[:, i])[0, 1]) for i in (0, 1)]
-    rmse = float(np.sqrt(((P - Yv) ** 2).sum(1).mean()))
     const = float(np.sqrt(((Yt.mean(0) - Yv) ** 2).sum(1).mean()))
-    print(f"{len(Xt)} train / {len(Xv)} val photos, {Xt.shape[1]} features, ridge lambda {lam:g} (5-fold CV)")
-    print(f"val cast r: a {r[0]:.2f}, b {r[1]:.2f}; RMSE {rmse:.2f} (training-mean cast: {const:.2f}); "
-          f"mean |true cast| {np.linalg.norm(Yv, axis=1).mean():.2f}")
+    print(f"{len(Xt)} train / {len(Xv)} val photos, {Xt.shape[1]} features; "
+          f"mean |true cast| on val {np.linalg.norm(Yv, axis=1).mean():.2f}, RMSE of the training-mean cast {const:.2f}")
+    for label, fit, options in (("ridge lambda", ridge, LAMBDAS), ("knn k", knn, KS)):
+        opt, _ = cv_choose(fit, options, Xt, Yt)
+        P = fit(Xt, Yt, opt)(Xv)
+        r = [float(np.corrcoef(P[:, i], Yv[:, i])[0, 1]) for i in (0, 1)]
+        rmse = float(np.sqrt(((P - Yv) ** 2).sum(1).mean()))
+        print(f"{label} {opt:g} (5-fold CV): val cast r a {r[0]:.2f}, b {r[1]:.2f}; RMSE {rmse:.2f}")
     return 0
 
 
