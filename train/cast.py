@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from colorlab.checkpoints import list_checkpoints, load_checkpoint
+from colorlab.checkpoints import WEIGHTS_DIR, list_checkpoints, load_checkpoint
 from colorlab.colorspaces import rgb_to_grey
 from colorlab.diagnostics import cast_split, colour_cast
 from colorlab.imaging import array_to_tensor, tensor_to_array
@@ -33,7 +33,7 @@ from colorlab.metrics import grey_baseline, summarize
 from colorlab.pipeline import predict
 
 from .data import load_folder
-from .report import ROOT, _checkpoint, val_dir
+from .report import ROOT, checkpoint_file, val_dir
 
 VARIANTS = ("grey", "model", "right cast", "cast only")
 
@@ -70,7 +70,7 @@ def table(rows: list[tuple[str, dict]]) -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m train.cast", description=__doc__.split("\n\n")[0])
     ap.add_argument("names", nargs="*", help="checkpoint names (default: every one in --weights)")
-    ap.add_argument("--weights", type=Path, default=ROOT / "weights")
+    ap.add_argument("--weights", type=Path, default=WEIGHTS_DIR, help="weights directory")
     ap.add_argument("--data", type=Path, help="data root with CATEGORY/val (default: each sidecar's val_dir)")
     ap.add_argument("--out", type=Path, help="also write the table (with the command) to this markdown file")
     ap.add_argument("--threads", type=int, default=2)
@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         if folder not in cache:
             cache[folder] = load_folder(folder)[0]
-        rows.append((meta["name"], cast_scores(load_checkpoint(_checkpoint(meta, args.weights)), cache[folder])))
+        rows.append((meta["name"], cast_scores(load_checkpoint(checkpoint_file(meta, args.weights)), cache[folder])))
         print(f"{meta['name']}: done", file=sys.stderr, flush=True)
     text = table(rows)
     print(text)

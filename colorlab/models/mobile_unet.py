@@ -47,13 +47,16 @@ class InvertedResidual(nn.Module):
         return x + self.conv(x) if self.use_res else self.conv(x)
 
 
-def mobilenet_v2_features() -> nn.Sequential:
-    """torchvision's ``mobilenet_v2().features`` up to index 17 (the 1280-wide head is not needed)."""
+def mobilenet_v2_features(head: bool = False) -> nn.Sequential:
+    """torchvision's ``mobilenet_v2().features`` up to index 17, or with ``head`` up to 18 (the
+    1280-wide 1x1 conv before the classifier, which the U-Net does not need)."""
     layers, cin = [_cbr6(3, 32, 3, 2)], 32
     for t, c, n, s in _SETTINGS:
         for i in range(n):
             layers.append(InvertedResidual(cin, c, s if i == 0 else 1, t))
             cin = c
+    if head:
+        layers.append(_cbr6(cin, 1280, 1))
     return nn.Sequential(*layers)
 
 
