@@ -33,7 +33,7 @@ from colorlab.metrics import grey_baseline, summarize
 from colorlab.pipeline import predict
 
 from .data import load_folder
-from .report import ROOT, checkpoint_file, val_dir
+from .report import checkpoint_file, val_dir
 
 VARIANTS = ("grey", "model", "right cast", "cast only")
 
