@@ -41,6 +41,7 @@ def test_a_right_model_gains_nothing_from_the_true_cast(photos):
     s = cast.cast_scores(model(MutedOracle(1.0)), photos)
     assert s["model"]["psnr"] > s["grey"]["psnr"] + 10
     assert abs(s["right cast"]["psnr"] - s["model"]["psnr"]) < 1.0
+    assert s["right cast"]["psnr"] > s["grey+cast"]["psnr"] + 10      # its local colour is worth a lot
     assert s["r_a"] > 0.99 and s["r_b"] > 0.99
 
 
@@ -65,7 +66,8 @@ def test_on_photos_that_are_only_a_cast_the_true_cast_is_the_whole_answer():
         lab = torch.cat([L, torch.tensor(ab).view(1, 2, 1, 1).expand(1, 2, 48, 64)], 1)
         tinted.append(tensor_to_array(lab_to_rgb(lab)))
     s = cast.cast_scores(model(MutedOracle(0.0)), tinted)
-    assert s["right cast"]["psnr"] > s["grey"]["psnr"] + 15 and s["right cast"]["ciede2000"] < 1.0
+    for v in ("right cast", "grey+cast"):      # a colourless model with the true cast is the truth
+        assert s[v]["psnr"] > s["grey"]["psnr"] + 15 and s[v]["ciede2000"] < 1.0
 
 
 def test_cli_writes_the_table(tmp_path, photos):
@@ -80,7 +82,7 @@ def test_cli_writes_the_table(tmp_path, photos):
     text = out.read_text()
     assert "python -m train.cast --weights" in text and "right cast: the colorization" in text
     row = next(line for line in text.splitlines() if line.startswith("| lab-general |"))
-    assert row.split("|")[2].strip() == "3" and len(row.split("|")) == 2 + 1 + 8 + 1 + 1
+    assert row.split("|")[2].strip() == "3" and len(row.split("|")) == 2 + 1 + 10 + 1 + 1
 
 
 def test_cli_unknown_name_is_an_error(tmp_path, capsys):

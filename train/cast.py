@@ -2,16 +2,18 @@
 
 A photo's cast is its mean CIELAB (a, b): warm indoor light, a blue sea, a green
 forest. For each checkpoint, on its category's val set and through the shipped
-pipeline (calibrated gain applied), this scores four images against the truth:
+pipeline (calibrated gain applied), this scores five images against the truth:
 
 * grey: the input itself;
 * model: the colorization;
 * right cast: the colorization with its cast replaced by the truth's (its local colour kept);
 * cast only: the colorization reduced to its own cast (its local colour dropped);
+* grey+cast: the input tinted with the truth's cast (no local colour at all);
 
 and how well the predicted casts follow the true ones (Pearson r over images, a and b).
 If "right cast" is far above "model", the model's errors are mostly wrong casts, a
-per-image quantity that needs scene-level knowledge rather than more local detail.
+per-image quantity that needs scene-level knowledge rather than more local detail; if
+it is not above "grey+cast", the model's local colour is worth nothing beyond the cast.
 
     python -m train.cast [NAME ...] [--weights weights] [--data DATA] [--out docs/cast.md]
 """
@@ -35,7 +37,7 @@ from colorlab.pipeline import predict
 from .data import load_folder
 from .report import checkpoint_file, val_dir
 
-VARIANTS = ("grey", "model", "right cast", "cast only")
+VARIANTS = ("grey", "model", "right cast", "cast only", "grey+cast")
 
 
 def cast_scores(model, arrays: list[np.ndarray]) -> dict:
@@ -44,8 +46,9 @@ def cast_scores(model, arrays: list[np.ndarray]) -> dict:
     pred_casts, true_casts = [], []
     for truth in arrays:
         pred = tensor_to_array(predict(model, rgb_to_grey(array_to_tensor(truth))))
+        grey = grey_baseline(truth)
         right, only = cast_split(pred, truth)
-        for v, img in zip(VARIANTS, (grey_baseline(truth), pred, right, only)):
+        for v, img in zip(VARIANTS, (grey, pred, right, only, cast_split(grey, truth)[0])):
             pairs[v].append((img, truth))
         pred_casts.append(colour_cast(pred))
         true_casts.append(colour_cast(truth))
