@@ -105,6 +105,7 @@ def test_several_training_folders_load_in_order_with_one_hash(data, tmp_path):
     val, val_hash, _ = load_folder(data / "val")
     with pytest.warns(UserWarning, match="corrupt.jpg"):
         assert load_folders(data / "train")[1] == train_hash        # one folder: the same record
+        assert load_folders([str(data / "train")])[1] == train_hash
         both, both_hash, both_skipped = load_folders([data / "val", data / "train"])
     assert both_skipped == skipped == 1
     assert [a.shape for a in both] == [a.shape for a in val + train]

@@ -45,11 +45,13 @@ def load_folder(root, short_side: int | None = None, limit: int | None = None):
 def load_folders(roots, short_side: int | None = None, limit: int | None = None):
     """``load_folder`` over one folder or a list of them, in order -> (arrays, sha256, skipped).
 
-    One folder hashes exactly as ``load_folder`` does; several hash their digests in order.
-    ``limit`` caps the total, so the first folder's images come first.
+    One folder (alone or in a list) hashes exactly as ``load_folder`` does; several hash
+    their digests in order. ``limit`` caps the total, so the first folder's images come first.
     """
     if isinstance(roots, (str, Path)):
-        return load_folder(roots, short_side, limit)
+        roots = [roots]
+    if len(roots) == 1:
+        return load_folder(roots[0], short_side, limit)
     arrays, digests, skipped = [], [], 0
     for root in roots:
         left = None if limit is None else limit - len(arrays)
