@@ -28,14 +28,12 @@ import numpy as np
 import torch
 
 from colorlab.checkpoints import WEIGHTS_DIR, list_checkpoints, load_checkpoint
-from colorlab.colorspaces import rgb_to_grey
 from colorlab.diagnostics import cast_split, colour_cast
-from colorlab.imaging import array_to_tensor, tensor_to_array
 from colorlab.metrics import grey_baseline, summarize
-from colorlab.pipeline import predict
 
 from .data import load_folder
 from .report import checkpoint_file, val_dir
+from .trainer import colorize_arrays
 
 VARIANTS = ("grey", "model", "right cast", "cast only", "grey+cast")
 
@@ -44,8 +42,7 @@ def cast_scores(model, arrays: list[np.ndarray]) -> dict:
     """{variant: metrics} for ``VARIANTS`` plus the cast correlation ``r_a``, ``r_b``."""
     pairs: dict[str, list] = {v: [] for v in VARIANTS}
     pred_casts, true_casts = [], []
-    for truth in arrays:
-        pred = tensor_to_array(predict(model, rgb_to_grey(array_to_tensor(truth))))
+    for pred, truth in colorize_arrays(model, arrays):
         grey = grey_baseline(truth)
         right, only = cast_split(pred, truth)
         for v, img in zip(VARIANTS, (grey, pred, right, only, cast_split(grey, truth)[0])):

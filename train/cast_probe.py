@@ -26,7 +26,8 @@ import torch.nn.functional as F
 from colorlab.colorspaces import rgb_to_grey
 from colorlab.diagnostics import colour_cast
 from colorlab.imaging import array_to_tensor
-from colorlab.models.mobile_unet import find_pretrained, load_pretrained, mobilenet_v2_features
+from colorlab.models.mobile_unet import (IMAGENET_MEAN, IMAGENET_STD, find_pretrained, load_pretrained,
+                                         mobilenet_v2_features)
 
 from .data import load_folder
 
@@ -34,8 +35,7 @@ POOLED = (13, 17, 18)            # stride-16 (96 ch), stride-32 (320 ch) and the
 LAMBDAS = (1.0, 10.0, 100.0, 1e3, 3e3, 1e4, 3e4, 1e5)
 KS = (5, 10, 20, 50)
 TEMPERATURE = 0.05               # softmax over cosine similarities of the k neighbours
-_MEAN = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
-_STD = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
+_MEAN, _STD = (torch.tensor(v).view(1, 3, 1, 1) for v in (IMAGENET_MEAN, IMAGENET_STD))
 
 
 def imagenet_features() -> torch.nn.Sequential:
@@ -111,11 +111,6 @@ def cv_choose(fit, options, X: np.ndarray, Y: np.ndarray, folds: int = 5, seed: 
             err += ((fit(X[train], Y[train], opt)(X[test]) - Y[test]) ** 2).sum()
         errors[opt] = err / len(X)
     return min(errors, key=errors.get), errors
-
-
-def cv_lambda(X: np.ndarray, Y: np.ndarray, folds: int = 5, seed: int = 0) -> tuple[float, dict]:
-    """The ridge strength with the lowest k-fold mean squared error on (X, Y)."""
-    return cv_choose(ridge, LAMBDAS, X, Y, folds, seed)
 
 
 def probe(fit, options, Xt: np.ndarray, Yt: np.ndarray, Xv: np.ndarray, Yv: np.ndarray) -> dict:

