@@ -12,6 +12,7 @@ from PIL import Image
 
 from .checkpoints import Colorizer
 from .colorspaces import rgb_to_grey
+from .hints import NO_HINTS, Hints, hint_maps, make_hints
 from .imaging import MAX_PIXELS, array_to_tensor, load_image, tensor_to_array, tensor_to_pil
 
 MAX_RENDER = 1024   # cap on the short side the network runs at, whatever is asked
@@ -52,16 +53,36 @@ def _grey(src) -> tuple[torch.Tensor, tuple[int, int]]:
     return grey, img.size
 
 
-def _net_input(model: Colorizer, grey: torch.Tensor, render_size) -> torch.Tensor:
+def _nhwc(x: torch.Tensor) -> torch.Tensor:
+    # Explicit NHWC strides: a one-channel tensor is otherwise taken as NCHW, and mixing
+    # the two formats (e.g. concatenating the input as a skip) is several times slower.
+    return torch.empty_like(x, memory_format=torch.channels_last).copy_(x)
+
+
+def accepts_hints(model: Colorizer) -> bool:
+    """Whether the checkpoint was trained to take colour hints (``colorlab.hints``)."""
+    return bool(getattr(model.net, "hint_channels", 0))
+
+
+def resolve_hints(model: Colorizer, hints=None, tint=None) -> Hints:
+    """Validated hints for ``model``; ValueError if it takes none and some were given."""
+    h = make_hints(hints, tint)
+    if h and not accepts_hints(model):
+        raise ValueError(f"{model.name} is an automatic-only model: it takes no colour hints")
+    return h
+
+
+def _net_input(model: Colorizer, grey: torch.Tensor, render_size, hints: Hints = NO_HINTS):
+    """(network input, hint maps or None) at the network's size."""
     size = net_shape(*grey.shape[-2:], render_size if render_size else model.render_size,
                      getattr(model.net, "size_multiple", 32))
     small = F.interpolate(grey, size=size, mode="bilinear", antialias=True, align_corners=False)
     x = model.space.net_input(small.clamp(0, 1))
+    maps = hint_maps(hints, size, grey.shape[0]) if accepts_hints(model) else None
     if _channels_last(model.net):
-        # Explicit NHWC strides: a one-channel tensor is otherwise taken as NCHW, and mixing
-        # the two formats (e.g. concatenating the input as a skip) is several times slower.
-        x = torch.empty_like(x, memory_format=torch.channels_last).copy_(x)
-    return x
+        x = _nhwc(x)
+        maps = None if maps is None else _nhwc(maps)
+    return x, maps
 
 
 def _channels_last(net) -> bool:
@@ -73,66 +94,95 @@ def _channels_last(net) -> bool:
     return False
 
 
-def _render(model: Colorizer, grey: torch.Tensor, render_size, saturation: float, write) -> None:
+def _render(model: Colorizer, grey: torch.Tensor, render_size, saturation: float, write,
+            hints: Hints = NO_HINTS) -> None:
     """Run the network at render size, then decode at full resolution band by band:
     ``write(rows, rgb)`` receives each band as sRGB (N,3,rows,W) in [0,1]."""
-    pred = model.net(_net_input(model, grey, render_size))
+    x, maps = _net_input(model, grey, render_size, hints)
+    pred = model.net(x) if maps is None else model.net(x, maps)
     full = model.space.upsample(pred, grey.shape[-2:], grey)
-    gain = saturation * model.chroma_gain
+    # The calibrated gain corrects the muted colours of automatic colorization; with hints
+    # the colours are the user's, so they are not scaled.
+    gain = saturation * (1.0 if hints else model.chroma_gain)
     for rows in _bands(*grey.shape[-2:]):
         write(rows, model.space.decode(grey[:, :, rows], full[:, :, rows], gain).clamp_(0, 1))
 
 
 @torch.inference_mode()
-def predict(model: Colorizer, grey: torch.Tensor, render_size=None, saturation: float = 1.0) -> torch.Tensor:
-    """Grey (N,1,H,W) in [0,1] -> sRGB (N,3,H,W) in [0,1] at the same H x W."""
+def predict(model: Colorizer, grey: torch.Tensor, render_size=None, saturation: float = 1.0,
+            hints=None, tint=None) -> torch.Tensor:
+    """Grey (N,1,H,W) in [0,1] -> sRGB (N,3,H,W) in [0,1] at the same H x W; the same
+    ``hints`` (see ``colorize``) apply to every image of the batch."""
+    hints = resolve_hints(model, hints, tint)
     out = grey.new_empty(grey.shape[0], 3, *grey.shape[-2:])
 
     def write(rows, rgb):
         out[:, :, rows] = rgb
-    _render(model, grey, render_size, saturation, write)
+    _render(model, grey, render_size, saturation, write, hints)
     return out
 
 
-def colorize(image, model: Colorizer, render_size: int | None = None, saturation: float = 1.0) -> Image.Image:
+def colorize(image, model: Colorizer, render_size: int | None = None, saturation: float = 1.0,
+             hints=None, tint=None) -> Image.Image:
     """Colorize one image (path, bytes, file or PIL image in any mode) -> RGB PIL image of the same size.
 
     A colour input is turned grey first. ``render_size`` is the short side the
     network runs at (default: the checkpoint's, i.e. its training size for LAB/HSV,
     native for RGB). ``saturation`` scales the chroma relative to the checkpoint's calibrated
-    default (1.0 = as shipped; the network's raw output is ``1 / model.chroma_gain``).
-    Raises ``colorlab.imaging.ImageError`` for unusable images.
+    default (1.0 = as shipped; the network's raw output is ``1 / model.chroma_gain``);
+    with hints the calibrated gain is not applied (saturation scales the raw output).
+    ``hints``: point hints, a sequence of (x, y, colour) with x, y fractions of the width
+    and height in [0, 1] from the top-left and colour ``"#rrggbb"`` or (r, g, b), or a
+    ``colorlab.hints.Hints``; ``tint``: a colour whose CIE (a, b) is the intended mean
+    chroma of the output. Raises ``colorlab.imaging.ImageError`` for unusable images and
+    ``ValueError`` for bad hints or hints given to an automatic-only model.
     """
     _check_saturation(saturation)
+    hints = resolve_hints(model, hints, tint)
     grey, _ = _grey(image)
     arr = np.empty((*grey.shape[-2:], 3), np.uint8)   # written band by band: no full-size float RGB
 
     def write(rows, rgb):
         arr[rows] = tensor_to_array(rgb)
     with torch.inference_mode():
-        _render(model, grey, render_size, saturation, write)
+        _render(model, grey, render_size, saturation, write, hints)
     return Image.fromarray(arr, "RGB")
 
 
-def colorize_batch(images, model: Colorizer, render_size=None, saturation: float = 1.0, batch_size: int = 8):
+def colorize_batch(images, model: Colorizer, render_size=None, saturation: float = 1.0, batch_size: int = 8,
+                   hints=None):
     """Colorize many images; those of equal size share a forward pass. Returns PIL images
-    in input order, or the ``ImageError`` for an input that could not be read."""
+    in input order, or the ``ImageError`` for an input that could not be read.
+
+    ``hints``: None, one ``Hints`` for every image, or a list with one per image (each a
+    ``Hints``, a dict in the CLI's JSON format, or None)."""
     _check_saturation(saturation)
+    per_image = _per_image_hints(model, hints, len(images))
     results: list = [None] * len(images)
     groups = defaultdict(list)
     for i, src in enumerate(images):
         try:
             grey, _ = _grey(src)
-            groups[tuple(grey.shape[-2:])].append((i, grey))
+            groups[(tuple(grey.shape[-2:]), per_image[i])].append((i, grey))
         except ValueError as exc:
             results[i] = exc
-    for items in groups.values():
+    for (_, h), items in groups.items():
         for start in range(0, len(items), batch_size):
             chunk = items[start:start + batch_size]
-            out = predict(model, torch.cat([g for _, g in chunk]), render_size, saturation)
+            out = predict(model, torch.cat([g for _, g in chunk]), render_size, saturation, hints=h)
             for (i, _), rgb in zip(chunk, out):
                 results[i] = tensor_to_pil(rgb.unsqueeze(0))
     return results
 
 
-__all__ = ["colorize", "colorize_batch", "predict", "net_shape"]
+def _per_image_hints(model: Colorizer, hints, n: int) -> list[Hints]:
+    from .hints import from_json
+    if hints is None or isinstance(hints, Hints):
+        return [resolve_hints(model, hints)] * n
+    hints = list(hints)
+    if len(hints) != n:
+        raise ValueError(f"{len(hints)} hint sets for {n} images")
+    return [resolve_hints(model, from_json(h) if isinstance(h, (dict, str)) or h is None else h) for h in hints]
+
+
+__all__ = ["accepts_hints", "colorize", "colorize_batch", "predict", "net_shape"]

@@ -30,6 +30,8 @@ class Config:
     weight_decay: float = 1e-4
     warmup_steps: int = 100
     seed: int = 0
+    hints: bool = False                 # simulate colour hints from the truth (colorlab.hints) and feed them
+    init_from: str | None = None        # start from this checkpoint's weights (a fine-tune); new tensors start at 0
     threads: int = 2
     val_limit: int | None = None        # score only the first N val images
     out_dir: str = "runs"               # run directory root (checkpoints for resume, logs, curves)
@@ -64,6 +66,15 @@ def _check_types(values: dict, error) -> None:
             error(f"{f.name} must be {f.type}, got {v!r}")
 
 
+def _read_yaml(path) -> dict:
+    """A config file's overrides; ``base: OTHER.yaml`` (relative to the repository root, as the
+    commands run from there) is read first, so a variant states only what it changes."""
+    with open(path) as f:
+        values = yaml.safe_load(f) or {}
+    base = values.pop("base", None)
+    return {**_read_yaml(base), **values} if base else values
+
+
 def load_config(argv: list[str]) -> Config:
     """``--config FILE`` then ``key=value`` or ``--key value`` overrides."""
     ap = argparse.ArgumentParser(prog="python -m train", description="Train a colorlab model.")
@@ -71,8 +82,7 @@ def load_config(argv: list[str]) -> Config:
     args, rest = ap.parse_known_args(argv)
     values: dict = {}
     if args.config:
-        with open(args.config) as f:
-            values.update(yaml.safe_load(f) or {})
+        values.update(_read_yaml(args.config))
     by_name = {f.name: f for f in fields(Config)}
     known = set(by_name)
     it = iter(rest)

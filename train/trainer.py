@@ -21,7 +21,9 @@ from torch.utils.data import DataLoader, DistributedSampler, RandomSampler
 from tqdm import tqdm
 
 from colorlab.checkpoints import Colorizer, save_checkpoint
-from colorlab.colorspaces import get_space, rgb_to_grey
+from colorlab.checkpoints import load_checkpoint, sha256_file
+from colorlab.colorspaces import AB_SCALE, get_space, rgb_to_grey, rgb_to_lab
+from colorlab.hints import HINT_CHANNELS, NO_HINTS, simulate, simulate_training
 from colorlab.imaging import array_to_tensor, tensor_to_array
 from colorlab.losses import chroma_deficit, get_loss
 from colorlab.metrics import grey_baseline, summarize
@@ -51,15 +53,66 @@ def setup_distributed():
     return rank, world, device
 
 
-def colorize_arrays(model: Colorizer, arrays: list[np.ndarray]):
-    """(colorization of each photo's grey version through the real inference path, photo) pairs."""
+def colorize_arrays(model: Colorizer, arrays: list[np.ndarray], hints_for=None):
+    """(colorization of each photo's grey version through the real inference path, photo) pairs.
+    ``hints_for(photo)`` gives each photo's hints (default: none)."""
     for arr in arrays:
-        yield tensor_to_array(predict(model, rgb_to_grey(array_to_tensor(arr)))), arr
+        hints = hints_for(arr) if hints_for else NO_HINTS
+        yield tensor_to_array(predict(model, rgb_to_grey(array_to_tensor(arr)), hints=hints)), arr
 
 
-def evaluate(model: Colorizer, arrays: list[np.ndarray]) -> dict:
+def evaluate(model: Colorizer, arrays: list[np.ndarray], hints_for=None) -> dict:
     """Val metrics of ``model`` through the real inference path, next to the grey baseline."""
-    return summarize(list(colorize_arrays(model, arrays)))
+    return summarize(list(colorize_arrays(model, arrays, hints_for)))
+
+
+# Hint settings a hint-aware model is selected on (mean CIEDE2000 over them): automatic,
+# 10 simulated points, the tint alone; seed 0 of ``colorlab.hints.simulate``.
+SELECTION_HINTS = {"none": None, "points10": lambda a: simulate(a, 10), "tint": lambda a: simulate(a, 0, tint=True)}
+
+
+def evaluate_for_selection(model: Colorizer, arrays: list[np.ndarray], hinted: bool) -> dict:
+    """``evaluate`` without hints; for a hint-aware model also under SELECTION_HINTS, with
+    ``selection_ciede2000`` the mean over them (the number model selection minimises)."""
+    val = evaluate(model, arrays)
+    if not hinted:
+        return val
+    runs = {k: (val if fn is None else evaluate(model, arrays, fn)) for k, fn in SELECTION_HINTS.items()}
+    val = dict(val, **{f"{k}_ciede2000": r["ciede2000"] for k, r in runs.items() if k != "none"},
+               **{f"{k}_psnr": r["psnr"] for k, r in runs.items() if k != "none"})
+    val["selection_ciede2000"] = float(np.mean([r["ciede2000"] for r in runs.values()]))
+    return val
+
+
+def init_weights(net, path: str) -> dict:
+    """Copy an automatic checkpoint's tensors into ``net`` (a fine-tune's start). Tensors that
+    grew (a layer that now also reads the hint channels) keep the old slice; the rest stays 0,
+    so the network starts out as the old one. Returns the start's record for the sidecar."""
+    start = load_checkpoint(Path(path))
+    if start.meta.get("hints"):
+        raise SystemExit(f"{path} is already hint-aware; init_from wants the automatic checkpoint "
+                         "(restore it from git or re-run its command with export_dir=runs/auto)")
+    own, theirs = net.state_dict(), start.net.state_dict()
+    for k, v in theirs.items():
+        if k not in own:
+            raise SystemExit(f"{path}: tensor {k} has no place in {cfg_arch(net)}")
+        if own[k].shape == v.shape:
+            own[k].copy_(v)
+        else:
+            own[k].zero_()
+            own[k][tuple(slice(0, n) for n in v.shape)].copy_(v)
+    return {"file": str(path), "sha256": sha256_file(Path(path)), "command": start.meta.get("command"),
+            "chroma_gain": start.chroma_gain}
+
+
+def cfg_arch(net) -> str:
+    return getattr(net, "arch_name", type(net).__name__)
+
+
+def training_hints(rgb: torch.Tensor, seed: int, step: int) -> torch.Tensor:
+    """Hints simulated from the truth for one batch; a pure function of (seed, global step)."""
+    ab = (rgb_to_lab(rgb)[:, 1:] / AB_SCALE).clamp(-1, 1)
+    return simulate_training(ab, torch.Generator().manual_seed(seed * 1_000_003 + step))
 
 
 def grey_scores(arrays) -> dict:
@@ -142,7 +195,9 @@ def train(cfg: Config, argv: list[str] | None = None) -> dict:
         raise SystemExit(f"{len(train_arrays)} training images are fewer than batch_size {cfg.batch_size}"
                          + (f" x {world} ranks" if world > 1 else ""))
 
-    net = create_model(cfg.architecture, out_channels=space.chroma_channels, **cfg.arch).to(device)
+    arch = dict(cfg.arch, hint_channels=HINT_CHANNELS) if cfg.hints else cfg.arch
+    net = create_model(cfg.architecture, out_channels=space.chroma_channels, **arch).to(device)
+    init = init_weights(net, cfg.init_from) if cfg.init_from else None
     params = [p for p in net.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
     use_amp = device.startswith("cuda")
@@ -183,7 +238,10 @@ def train(cfg: Config, argv: list[str] | None = None) -> dict:
             x, target = space.encode(rgb)
             grey = rgb_to_grey(rgb)
             with torch.autocast("cuda", enabled=use_amp):
-                pred = model(x)
+                if cfg.hints:
+                    pred = model(x, training_hints(rgb, cfg.seed, epoch * steps_per_epoch + step).to(device))
+                else:
+                    pred = model(x)
                 loss = loss_fn(pred.float(), target, grey)
                 if cfg.chroma_weight:
                     loss = loss + cfg.chroma_weight * chroma_deficit(space.chroma(pred.float()), space.chroma(target))
@@ -204,13 +262,16 @@ def train(cfg: Config, argv: list[str] | None = None) -> dict:
         if not main:
             continue
         net.eval()
-        val = evaluate(Colorizer(net, space, cfg.size, cfg.render_size), epoch_val) if val_arrays else {}
+        val = (evaluate_for_selection(Colorizer(net, space, cfg.size, cfg.render_size), epoch_val, cfg.hints)
+               if val_arrays else {})
         row = {"epoch": epoch + 1, "loss": float(np.mean(losses)), "images_per_s": seen / epoch_time,
-               "epoch_seconds": epoch_time, **{f"val_{k}": val[k] for k in VAL_KEYS if k in val}}
+               "epoch_seconds": epoch_time, **{f"val_{k}": val[k] for k in VAL_KEYS if k in val},
+               **{f"val_{k}": v for k, v in val.items() if k.endswith(("_ciede2000", "_psnr")) and k != "ciede2000"}}
         history.append(row)
         print(f"[{cfg.name}] epoch {epoch + 1}: loss {row['loss']:.4f}, {row['images_per_s']:.1f} img/s, "
               + ", ".join(f"{k} {val[k]:.3f} (grey {grey_val[k]:.3f})" for k in VAL_KEYS if k in val), flush=True)
-        if val and (best is None or val["ciede2000"] < best["val"]["ciede2000"]):
+        key = "selection_ciede2000" if cfg.hints else "ciede2000"
+        if val and (best is None or val[key] < best["val"][key]):
             best = {"epoch": epoch + 1, "val": val}
             torch.save(net.state_dict(), run_dir / "best.pt.tmp")
             os.replace(run_dir / "best.pt.tmp", run_dir / "best.pt")
@@ -221,6 +282,7 @@ def train(cfg: Config, argv: list[str] | None = None) -> dict:
     if cfg.digest_file:
         write_digest(cfg, net, rank, world, losses)
     result = {"history": history, "best": best, "grey": grey_val, "train_hash": train_hash, "commands": commands,
+              "init": init,
               "val_hash": val_hash, "train_seconds": time.time() - started,
               "skipped": {"train": skipped, "val": val_skipped}, "world_size": world}
     if main and cfg.export_dir:
@@ -284,6 +346,11 @@ def export(cfg: Config, net, result: dict, n_train: int) -> dict:
                      "world_size": result["world_size"],
                      "history": history},
         "licence": cfg.licence,
+        "hints": bool(cfg.hints),
     }
+    if result.get("init"):
+        # A fine-tune: its weights are reproduced by the start's command, then this one.
+        meta["init"] = result["init"]
+        meta["command"] = " && ".join(c for c in (result["init"].get("command"), meta["command"]) if c)
     net.cpu().eval()
     return save_checkpoint(net, Path(cfg.export_dir) / cfg.name, meta)

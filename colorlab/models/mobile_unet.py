@@ -21,7 +21,8 @@ from .blocks import conv_bn_relu
 from .registry import register
 
 PRETRAINED_FILE = "mobilenet_v2-b0353104.pth"
-_SHA_PREFIX = "b0353104"
+# Full SHA-256 of torchvision's file (its name carries the first 8 hex digits).
+PRETRAINED_SHA256 = "b03531047ffacf1e2488318dcd2aba1126cde36e3bfe1aa5cb07700aeeee9889"
 # (expansion t, channels c, repeats n, stride s) of MobileNetV2, as in the paper.
 _SETTINGS = [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1)]
 _TAPS = (1, 3, 6, 13, 17)   # feature indices ending at strides 2, 4, 8, 16, 32
@@ -75,10 +76,10 @@ def find_pretrained() -> Path | None:
 
 
 def load_pretrained(features: nn.Sequential, path: Path) -> None:
-    """Load torchvision's state dict into ``features`` after checking its SHA-256 prefix."""
+    """Load torchvision's state dict into ``features`` after checking its full SHA-256."""
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    if not digest.startswith(_SHA_PREFIX):
-        raise ValueError(f"{path}: sha256 {digest[:8]} does not match {_SHA_PREFIX}; refusing to load")
+    if digest != PRETRAINED_SHA256:
+        raise ValueError(f"{path}: sha256 {digest} is not {PRETRAINED_SHA256}; refusing to load")
     state = torch.load(path, map_location="cpu", weights_only=True)
     own = {k[len("features."):]: v for k, v in state.items()
            if k.startswith("features.") and int(k.split(".")[1]) < len(features)}
@@ -88,8 +89,9 @@ def load_pretrained(features: nn.Sequential, path: Path) -> None:
 @register("mobile_unet", "New: U-Net with an ImageNet-pretrained MobileNetV2 encoder and a light decoder")
 class MobileUNet(nn.Module):
     def __init__(self, out_channels: int = 2, decoder=(128, 64, 48, 32, 16), pretrained: bool = False,
-                 freeze: int = 0):
+                 freeze: int = 0, hint_channels: int = 0):
         super().__init__()
+        self.hint_channels = hint_channels
         self.freeze = freeze   # the first ``freeze`` encoder layers keep their ImageNet weights
         self.size_multiple = 32
         self.encoder = mobilenet_v2_features()
@@ -103,26 +105,50 @@ class MobileUNet(nn.Module):
         self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
         for p in self.encoder[:freeze].parameters():
             p.requires_grad_(False)
-        skips = list(_TAP_CHANNELS[:-1])[::-1] + [1]
+        skips = list(_TAP_CHANNELS[:-1])[::-1] + [1 + hint_channels]
         cin, self.dec = _TAP_CHANNELS[-1], nn.ModuleList()
         for skip, w in zip(skips, decoder):
             self.dec.append(conv_bn_relu(cin + skip, w))
             cin = w
         self.head = nn.Conv2d(cin, out_channels, 3, 1, 1)
+        if hint_channels:
+            # Hints enter three ways (Zhang et al. 2017 feed them with the input): beside the
+            # first encoder conv, as a full-resolution skip, and the tint (global) at the
+            # bottleneck. All start at zero, so a fine-tuned automatic model begins unchanged.
+            self.hint_stem = nn.Conv2d(hint_channels, self.encoder[0][0].out_channels, 3, 2, 1, bias=False)
+            self.hint_global = nn.Linear(3, _TAP_CHANNELS[-1])
+            for m in (self.hint_stem, self.hint_global):
+                nn.init.zeros_(m.weight)
+            nn.init.zeros_(self.hint_global.bias)
 
     def train(self, mode: bool = True):
         super().train(mode)
         self.encoder[:self.freeze].eval()   # frozen layers keep their BN statistics too
         return self
 
-    def forward(self, x):
-        h = ((x + 1) / 2 - self.mean) / self.std      # grey replicated to 3 channels by broadcasting
+    def forward(self, x, hints=None):
+        """``x`` (N,1,H,W) in [-1, 1]; ``hints`` (N, hint_channels, H, W) as ``colorlab.hints.hint_maps``
+        makes them, or None for none (automatic colorization)."""
+        if self.hint_channels:
+            if hints is None:
+                hints = x.new_zeros(x.shape[0], self.hint_channels, *x.shape[-2:])
+            x = torch.cat([x, hints.to(x)], 1)
+        elif hints is not None:
+            raise ValueError("this model was trained without hints")
+        grey = x[:, :1]
+        h = ((grey + 1) / 2 - self.mean) / self.std      # grey replicated to 3 channels by broadcasting
         feats = []
         for i, layer in enumerate(self.encoder):
-            h = layer(h)
+            if i == 0 and self.hint_channels:
+                conv, rest = layer[0], layer[1:]
+                h = rest(conv(h) + self.hint_stem(x[:, 1:]))
+            else:
+                h = layer(h)
             if i in _TAPS:
                 feats.append(h)
         h = feats.pop()
+        if self.hint_channels:
+            h = h + self.hint_global(x[:, 4:7].mean((2, 3)))[:, :, None, None]   # tint a, b and its flag
         for block, skip in zip(self.dec, feats[::-1] + [x]):
             h = F.interpolate(h, size=skip.shape[-2:], mode="bilinear", align_corners=False)
             h = block(torch.cat([h, skip], 1))

@@ -1,0 +1,236 @@
+"""Colour hints: what the user knows and the grey photo cannot tell.
+
+A *point hint* is ``(x, y, colour)``: x and y are fractions of the image's width and
+height in [0, 1], measured from the top-left corner, and ``colour`` an sRGB colour
+(``"#rrggbb"`` or an (r, g, b) triple of ints in [0, 255]). The model takes only its
+chroma, CIE (a, b); the luminance always comes from the photo.
+
+A *tint* is one sRGB colour whose CIE (a, b) is the intended mean chroma (the overall
+cast) of the output.
+
+Every space's network sees hints the same way, as ``HINT_CHANNELS`` maps at its input
+resolution, in network units (a / AB_SCALE, b / AB_SCALE):
+
+    0, 1  point hints' a, b (0 where there is none)     2  point mask (1 at a hint)
+    3, 4  tint a, b (constant over the image)           5  tint flag (1 if a tint is given)
+
+so the three spaces are compared on equal terms: only what they predict differs.
+
+Hints are simulated from the truth in two ways. ``simulate_training`` follows Zhang et
+al. 2017 ("Real-Time User-Guided Image Colorization with Learned Deep Priors"): a
+geometric number of small patches with the truth's mean chroma, many samples with no
+points at all, and the global hint (here the tint) dropped at random. ``simulate``
+makes the hints ``python -m colorlab evaluate --points K`` scores with: K random pixels,
+each with the reference's own colour there, and the tint as the reference's mean a, b;
+it is a pure function of (image, K, seed).
+"""
+from __future__ import annotations
+
+import json
+import re
+import zlib
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from .colorspaces import AB_SCALE, lab_to_rgb, rgb_to_lab
+
+MAX_POINTS = 256
+HINT_CHANNELS = 6
+POINT_PATCH = 3          # side, in network pixels, of the patch a point hint covers
+_HEX = re.compile(r"^#?([0-9a-fA-F]{6})$")
+
+
+@dataclass(frozen=True)
+class Hints:
+    """Validated hints. ``points``: ((x, y, (a, b)), ...) with x, y in [0, 1]; ``tint``:
+    (a, b) or None. Chroma in CIE units. Build one with ``make_hints``."""
+    points: tuple = ()
+    tint: tuple | None = None
+    colours: dict = field(default_factory=dict, compare=False, hash=False)   # what the user typed, for display
+
+    def __bool__(self) -> bool:
+        return bool(self.points) or self.tint is not None
+
+    def to_json(self) -> dict:
+        """The CLI's hints format: ``{"points": [[x, y, "#rrggbb"], ...], "tint": "#rrggbb"}``."""
+        out: dict = {}
+        if self.points:
+            out["points"] = [[x, y, self.colours.get(i) or ab_to_hex(ab)] for i, (x, y, ab) in enumerate(self.points)]
+        if self.tint is not None:
+            out["tint"] = self.colours.get("tint") or ab_to_hex(self.tint)
+        return out
+
+
+NO_HINTS = Hints()
+
+
+def parse_colour(colour) -> tuple[int, int, int]:
+    """``"#rrggbb"`` (the # optional), ``"rgb(r, g, b)"`` / ``"rgba(...)"`` as Gradio's colour
+    picker sends it, or an (r, g, b) sequence of ints in [0, 255] -> (r, g, b) ints."""
+    if isinstance(colour, str):
+        text = colour.strip()
+        m = _HEX.match(text)
+        if m:
+            v = int(m.group(1), 16)
+            return (v >> 16) & 255, (v >> 8) & 255, v & 255
+        m = re.match(r"^rgba?\(\s*([\d.]+)\s*,\s*([\d.]+)\s*,\s*([\d.]+)\s*(?:,\s*[\d.]+\s*)?\)$", text)
+        if m:
+            vals = [float(g) for g in m.groups()]
+            if all(0 <= v <= 255 for v in vals):
+                return tuple(int(round(v)) for v in vals)
+        raise ValueError(f"malformed colour {colour!r}: expected '#rrggbb'")
+    try:
+        vals = [v for v in colour]
+    except TypeError:
+        raise ValueError(f"malformed colour {colour!r}: expected '#rrggbb' or (r, g, b)") from None
+    if len(vals) != 3 or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) and 0 <= v <= 255
+                                 for v in vals):
+        raise ValueError(f"malformed colour {colour!r}: expected three ints in [0, 255]")
+    return tuple(int(v) for v in vals)
+
+
+def colour_to_ab(colour) -> tuple[float, float]:
+    """CIE (a, b) of an sRGB colour (any form ``parse_colour`` takes)."""
+    rgb = torch.tensor(parse_colour(colour), dtype=torch.float32).view(1, 3, 1, 1) / 255
+    lab = rgb_to_lab(rgb).view(3)
+    return float(lab[1]), float(lab[2])
+
+
+def ab_to_hex(ab, lightness: float = 60.0) -> str:
+    """An sRGB colour with chroma ``ab`` (as near as the gamut allows at ``lightness``)."""
+    lab = torch.tensor([lightness, float(ab[0]), float(ab[1])]).view(1, 3, 1, 1)
+    rgb = (lab_to_rgb(lab).view(3) * 255).round().int().tolist()
+    return "#" + "".join(f"{v:02x}" for v in rgb)
+
+
+def _coordinate(v, what: str) -> float:
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        raise ValueError(f"hint {what} must be a number in [0, 1], got {v!r}") from None
+    if not (0.0 <= f <= 1.0):   # also rejects NaN
+        raise ValueError(f"hint {what} must be in [0, 1] (a fraction of the image size), got {v!r}")
+    return f
+
+
+def make_hints(points=None, tint=None) -> Hints:
+    """Validate ``points`` (a sequence of (x, y, colour)) and ``tint`` (a colour or None).
+
+    Raises ``ValueError`` with a clear message for coordinates outside [0, 1], a malformed
+    colour or more than ``MAX_POINTS`` points."""
+    if isinstance(points, Hints):
+        if tint is not None:
+            raise ValueError("give the tint inside the Hints object or separately, not both")
+        return points
+    points = list(points or [])
+    if len(points) > MAX_POINTS:
+        raise ValueError(f"at most {MAX_POINTS} point hints, got {len(points)}")
+    out, colours = [], {}
+    for i, p in enumerate(points):
+        if isinstance(p, dict):
+            p = (p.get("x"), p.get("y"), p.get("colour", p.get("color")))
+        if isinstance(p, str) or len(p) != 3:
+            raise ValueError(f"point hint {i} must be [x, y, '#rrggbb'], got {p!r}")
+        x, y, colour = _coordinate(p[0], "x"), _coordinate(p[1], "y"), p[2]
+        out.append((x, y, colour_to_ab(colour)))
+        colours[i] = "#%02x%02x%02x" % parse_colour(colour)
+    tint_ab = None
+    if tint is not None and tint != "":
+        tint_ab = colour_to_ab(tint)
+        colours["tint"] = "#%02x%02x%02x" % parse_colour(tint)
+    return Hints(tuple(out), tint_ab, colours)
+
+
+def from_json(data) -> Hints:
+    """Hints from the CLI/API format (a dict or its JSON text): ``{"points": [[x, y, "#rrggbb"], ...],
+    "tint": "#rrggbb"}``; both keys optional. Empty text means no hints."""
+    if data is None or (isinstance(data, str) and not data.strip()):
+        return NO_HINTS
+    if isinstance(data, str):
+        try:
+            data = json.loads(data)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"hints are not valid JSON ({exc.msg} at position {exc.pos})") from None
+    if not isinstance(data, dict):
+        raise ValueError('hints must be a JSON object like {"points": [[x, y, "#rrggbb"]], "tint": "#rrggbb"}')
+    unknown = set(data) - {"points", "tint"}
+    if unknown:
+        raise ValueError(f"unknown hint keys {sorted(unknown)}: only 'points' and 'tint'")
+    points = data.get("points") or []
+    if not isinstance(points, list):
+        raise ValueError("hints 'points' must be a list of [x, y, '#rrggbb']")
+    return make_hints(points, data.get("tint"))
+
+
+def hint_maps(hints: Hints, size: tuple[int, int], batch: int = 1) -> torch.Tensor:
+    """Hints -> the network's hint input (batch, HINT_CHANNELS, *size) at network resolution."""
+    h, w = size
+    maps = torch.zeros(batch, HINT_CHANNELS, h, w)
+    half = POINT_PATCH // 2
+    for x, y, (a, b) in hints.points:
+        cy, cx = min(int(y * h), h - 1), min(int(x * w), w - 1)
+        rows, cols = slice(max(0, cy - half), cy + half + 1), slice(max(0, cx - half), cx + half + 1)
+        maps[:, 0, rows, cols] = a / AB_SCALE
+        maps[:, 1, rows, cols] = b / AB_SCALE
+        maps[:, 2, rows, cols] = 1.0
+    if hints.tint is not None:
+        maps[:, 3] = hints.tint[0] / AB_SCALE
+        maps[:, 4] = hints.tint[1] / AB_SCALE
+        maps[:, 5] = 1.0
+    return maps
+
+
+def simulate_training(ab: torch.Tensor, gen: torch.Generator, p_no_points: float = 0.3, p_geom: float = 0.125,
+                      max_points: int = 64, max_patch: int = 5, p_tint: float = 0.5) -> torch.Tensor:
+    """Training hints drawn from the truth's chroma ``ab`` (N, 2, H, W) in network units.
+
+    Per sample: no points with probability ``p_no_points``, else a Geometric(``p_geom``)
+    number of points (capped at ``max_points``), each a square patch of side 1..``max_patch``
+    at a uniform place carrying the truth's mean (a, b) over it; the tint (the truth's
+    mean a, b) is given with probability ``p_tint``. Returns (N, HINT_CHANNELS, H, W)."""
+    n, _, h, w = ab.shape
+    maps = ab.new_zeros(n, HINT_CHANNELS, h, w)
+    u = torch.rand(n, 2, generator=gen).tolist()
+    for i in range(n):
+        if u[i][0] >= p_no_points:
+            k = min(max_points, int(np.floor(np.log1p(-torch.rand(1, generator=gen).item()) / np.log1p(-p_geom))) + 1)
+            sides = torch.randint(1, max_patch + 1, (k,), generator=gen).tolist()
+            for s in sides:
+                y = int(torch.randint(0, h - s + 1, (1,), generator=gen))
+                x = int(torch.randint(0, w - s + 1, (1,), generator=gen))
+                maps[i, :2, y:y + s, x:x + s] = ab[i, :, y:y + s, x:x + s].mean((1, 2), keepdim=True)
+                maps[i, 2, y:y + s, x:x + s] = 1.0
+        if u[i][1] < p_tint:
+            maps[i, 3:5] = ab[i].mean((1, 2), keepdim=True)
+            maps[i, 5] = 1.0
+    return maps
+
+
+def _image_seed(arr: np.ndarray, seed: int) -> np.random.Generator:
+    digest = zlib.crc32(np.ascontiguousarray(arr).tobytes())
+    return np.random.default_rng([int(seed), digest, arr.shape[0], arr.shape[1]])
+
+
+def simulate(reference: np.ndarray, points: int = 0, tint: bool = False, seed: int = 0) -> Hints:
+    """The hints ``evaluate --points`` uses for a colour ``reference`` (H, W, 3) uint8: ``points``
+    random pixels (uniform over the image, deterministic in (image, points, seed)), each with
+    the reference's own colour there; with ``tint``, the reference's mean CIE a, b."""
+    h, w = reference.shape[:2]
+    rng = _image_seed(reference, seed)
+    xy = rng.random((points, 2))
+    pts = []
+    for fx, fy in xy:
+        r, c = min(int(fy * h), h - 1), min(int(fx * w), w - 1)
+        pts.append((float(fx), float(fy), tuple(int(v) for v in reference[r, c])))
+    hints = make_hints(pts)
+    if tint:
+        hints = Hints(hints.points, mean_ab(reference), hints.colours)
+    return hints
+
+
+def mean_ab(reference: np.ndarray) -> tuple[float, float]:
+    """The colour cast of a uint8 sRGB image (H, W, 3): its mean CIE (a, b)."""
+    lab = rgb_to_lab(torch.from_numpy(np.ascontiguousarray(reference)).permute(2, 0, 1)[None].float() / 255)
+    return float(lab[0, 1].mean()), float(lab[0, 2].mean())
