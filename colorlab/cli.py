@@ -18,8 +18,9 @@ from tqdm import tqdm
 
 from . import checkpoints
 from .checkpoints import CheckpointError, get_model, list_checkpoints
+from .hints import NO_HINTS, from_json, make_hints, simulate
 from .imaging import find_images, load_image
-from .pipeline import colorize
+from .pipeline import accepts_hints, colorize
 
 PROGRESS_FROM = 4   # show a progress bar from this many files (and only on a terminal)
 _BUFFERS = ("running_mean", "running_var", "num_batches_tracked")
@@ -55,8 +56,50 @@ def _load_model(args):
         _die(args.model, exc)
 
 
+def _hints_by_file(args) -> dict:
+    """File name -> Hints from --hints FILE, or for a single input from --point/--tint."""
+    if args.hints and (args.point or args.tint):
+        _die("--hints", "give hints either as a file (--hints) or as --point/--tint, not both")
+    if args.point or args.tint:
+        if len(args.files) != 1:
+            _die("--point/--tint", f"are for a single input ({len(args.files)} given); use --hints FILE for several")
+        try:
+            return {Path(args.files[0]).name: make_hints(args.point, args.tint)}
+        except ValueError as exc:
+            _die("--point/--tint", exc)
+    if not args.hints:
+        return {}
+    try:
+        data = json.loads(Path(args.hints).read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        _die(args.hints, f"cannot read the hints file ({exc})")
+    if not isinstance(data, dict):
+        _die(args.hints, 'must map file names to {"points": [[x, y, "#rrggbb"], ...], "tint": "#rrggbb"}')
+    out = {}
+    for name, spec in data.items():
+        try:
+            out[name] = from_json(spec)
+        except ValueError as exc:
+            _die(args.hints, f"{name}: {exc}")
+    return out
+
+
+def _point(text: str):
+    """X,Y,#RRGGBB -> (x, y, colour); the range and colour are checked by make_hints."""
+    parts = text.split(",")
+    if len(parts) != 3:
+        raise argparse.ArgumentTypeError(f"expected X,Y,#RRGGBB, got {text!r}")
+    try:
+        return float(parts[0]), float(parts[1]), parts[2].strip()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected numbers for X and Y, got {text!r}") from None
+
+
 def cmd_colorize(args) -> int:
     model = _load_model(args)
+    hints = _hints_by_file(args)
+    if any(hints.values()) and not accepts_hints(model):
+        _die(args.model, "is an automatic-only model: it takes no colour hints")
     out_dir = Path(args.out)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -68,7 +111,7 @@ def cmd_colorize(args) -> int:
         try:
             if dest in written:   # a.jpg and a.png would silently overwrite each other
                 raise ValueError(f"output {dest} was already written for {written[dest]}")
-            colorize(src, model, args.render_size, args.saturation).save(dest)
+            colorize(src, model, args.render_size, args.saturation, hints=hints.get(Path(src).name, NO_HINTS)).save(dest)
             written[dest] = src
         except (ValueError, OSError) as exc:   # ImageError is a ValueError
             failures.add(src, exc)
@@ -132,28 +175,42 @@ def _pairs(files, predict, failures: _Failures | None = None):
 
 
 def cmd_evaluate(args) -> int:
+    from .baselines import flat_tint, propagate
     from .metrics import grey_baseline, summarize   # scikit-image takes a second to import; only evaluate needs it
     model = _load_model(args)
+    hinted = args.points > 0 or args.tint
+    if hinted and not accepts_hints(model):
+        _die(args.model, "is an automatic-only model: it takes no colour hints (drop --points/--tint)")
     try:
         files = find_images(args.data)[:args.limit]
     except FileNotFoundError:
         _die(args.data, "no such folder")
 
+    def hints_for(truth: np.ndarray):
+        return simulate(truth, args.points, args.tint, args.seed)
+
     def as_model(truth: np.ndarray) -> np.ndarray:
         # colorize() turns the colour image grey first: the model sees what a user would give it.
-        return np.asarray(colorize(Image.fromarray(truth), model, args.render_size))
+        return np.asarray(colorize(Image.fromarray(truth), model, args.render_size,
+                                   hints=hints_for(truth) if hinted else NO_HINTS))
 
     failures = _Failures()
     try:
         scores = summarize(_pairs(_progress(files, "evaluate"), as_model, failures))
     except ValueError as exc:   # no readable image ("no images to score"), or one too small for SSIM
         _die(args.data, exc)
-    # A second pass for the baseline: decoding again is cheap and keeps memory flat.
+    # Further passes for the baselines: decoding again is cheap and keeps memory flat.
     failed = {x["file"] for x in failures.items}
-    grey = summarize(_pairs([f for f in files if str(f) not in failed], grey_baseline))
+    good = [f for f in files if str(f) not in failed]
+    baselines = {"grey": summarize(_pairs(good, grey_baseline)),
+                 # the flat tint always uses the reference's true cast, the tint --tint would give
+                 "flat_tint": summarize(_pairs(good, lambda t: flat_tint(t, simulate(t, 0, True).tint)))}
+    if args.points:
+        baselines["naive_propagation"] = summarize(_pairs(good, lambda t: propagate(t, hints_for(t))))
     report = {"model": model.name, "data": str(args.data), "n": scores["n"],
               "render_size": args.render_size or model.render_size,
-              "scores": scores, "grey": grey, "errors": failures.items}
+              "hints": {"points": args.points, "tint": bool(args.tint), "seed": args.seed},
+              "scores": scores, "grey": baselines["grey"], "baselines": baselines, "errors": failures.items}
     print(json.dumps(report, indent=2) if args.json else _table(report))
     return 1 if failures.items else 0
 
@@ -161,12 +218,20 @@ def cmd_evaluate(args) -> int:
 def _table(report: dict) -> str:
     from .metrics import HIGHER_IS_BETTER
     render = report["render_size"] or "native"
-    lines = [f"{report['model']} on {report['n']} images from {report['data']} (render size {render})",
-             f"{'metric':<13} {'model':>8} {'grey':>8}  better"]
+    h = report["hints"]
+    hints = ", ".join([f"{h['points']} simulated point hints"] * bool(h["points"]) + ["the true tint"] * h["tint"]
+                      ) or "no hints"
+    names = list(report["baselines"])
+    lines = [f"{report['model']} on {report['n']} images from {report['data']} (render size {render}; "
+             f"{hints}, seed {h['seed']})",
+             f"{'metric':<13} {'model':>8} " + " ".join(f"{n:>17}" for n in names) + "  better"]
     for key in ("psnr", "ssim", "ciede2000", "colorfulness", "dcf"):
         better = {True: "higher", False: "lower", None: "closer to truth"}[HIGHER_IS_BETTER[key]]
-        lines.append(f"{key:<13} {report['scores'][key]:>8.3f} {report['grey'][key]:>8.3f}  {better}")
+        lines.append(f"{key:<13} {report['scores'][key]:>8.3f} "
+                     + " ".join(f"{report['baselines'][n][key]:>17.3f}" for n in names) + f"  {better}")
     lines.append(f"{'truth colourfulness':<22} {report['scores']['truth_colorfulness']:.3f}")
+    lines.append("flat_tint: the photo's L* with the true mean a, b everywhere; naive_propagation: the same "
+                 "point hints' a, b spread by inverse-distance weighting.")
     return "\n".join(lines)
 
 
@@ -197,6 +262,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--render-size", type=_positive, default=None, metavar="N",
                    help="short side the network runs at (default: the checkpoint's)")
     p.add_argument("--saturation", type=_saturation, default=1.0, metavar="S", help="chroma scale in [0, 4] (default 1)")
+    p.add_argument("--hints", metavar="HINTS.json",
+                   help='colour hints per input file name: {"NAME.jpg": {"points": [[x, y, "#rrggbb"], ...], '
+                        '"tint": "#rrggbb"}}; x, y are fractions of the width and height from the top-left')
+    p.add_argument("--point", type=_point, action="append", metavar="X,Y,#RRGGBB",
+                   help="a point hint for a single input (repeatable)")
+    p.add_argument("--tint", metavar="#RRGGBB", help="the intended overall cast (mean a, b) for a single input")
     p.add_argument("files", nargs="+", metavar="FILE", help="input images (any format PIL reads)")
     p.set_defaults(func=cmd_colorize)
 
@@ -209,6 +280,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", required=True, type=Path, metavar="DIR", help="folder of colour images (searched recursively)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.add_argument("--limit", type=_positive, default=None, metavar="N", help="use at most N images (sorted by path)")
+    p.add_argument("--points", type=int, default=0, metavar="K",
+                   help="simulate K point hints per image from the reference (random pixels, their true colour)")
+    p.add_argument("--tint", action="store_true", help="give the reference's mean a, b as the tint")
+    p.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the hint simulation (default 0)")
     p.add_argument("--render-size", type=_positive, default=None, metavar="N",
                    help="short side the network runs at (default: the checkpoint's)")
     p.set_defaults(func=cmd_evaluate)

@@ -232,5 +232,5 @@ def simulate(reference: np.ndarray, points: int = 0, tint: bool = False, seed: i
 
 def mean_ab(reference: np.ndarray) -> tuple[float, float]:
     """The colour cast of a uint8 sRGB image (H, W, 3): its mean CIE (a, b)."""
-    lab = rgb_to_lab(torch.from_numpy(np.ascontiguousarray(reference)).permute(2, 0, 1)[None].float() / 255)
+    lab = rgb_to_lab(torch.from_numpy(np.array(reference, copy=True)).permute(2, 0, 1)[None].float() / 255)
     return float(lab[0, 1].mean()), float(lab[0, 2].mean())

@@ -1,0 +1,62 @@
+"""Naive colorizations from hints alone, which a network given the same hints has to beat.
+
+* ``flat_tint``: the photo's own L* with the tint's (a, b) everywhere.
+* ``propagate``: the point hints' (a, b) spread over the image by inverse-distance
+  weighting (weight 1 / d^2), on the photo's own L*; where there are no points, the
+  tint's (a, b), and grey where there is neither.
+
+Both return uint8 sRGB (H, W, 3) at the photo's size, assembled like the LAB models'
+output (``colorlab.colorspaces.LabSpace.decode``: L* from the photo, chroma reduced
+to fit the gamut).
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .colorspaces import AB_SCALE, get_space, rgb_to_grey
+from .hints import Hints
+from .imaging import array_to_tensor, tensor_to_array
+
+PROPAGATION_SIDE = 256   # the weighting runs at most at this short side, then is up-sampled (it is smooth)
+
+
+def _assemble(photo: np.ndarray, ab: torch.Tensor) -> np.ndarray:
+    """Photo (H, W, 3) uint8 and chroma ab (1, 2, h, w) in CIE units -> uint8 sRGB."""
+    grey = rgb_to_grey(array_to_tensor(photo))
+    rgb = get_space("lab").decode(grey, ab / AB_SCALE)
+    return tensor_to_array(rgb.clamp(0, 1))
+
+
+def flat_tint(photo: np.ndarray, tint_ab) -> np.ndarray:
+    """The photo's L* with chroma ``tint_ab`` = (a, b) everywhere."""
+    ab = torch.tensor([float(tint_ab[0]), float(tint_ab[1])]).view(1, 2, 1, 1)
+    return _assemble(photo, ab)
+
+
+def idw_chroma(points, size: tuple[int, int], power: float = 2.0) -> torch.Tensor:
+    """Inverse-distance-weighted (a, b) of ``points`` ((x, y, (a, b)), ...) on an h x w grid
+    of pixel centres -> (1, 2, h, w). At a hint's own pixel its chroma dominates."""
+    h, w = size
+    xy = torch.tensor([(x * w, y * h) for x, y, _ in points], dtype=torch.float64)      # (K, 2) in pixels
+    ab = torch.tensor([ab for _, _, ab in points], dtype=torch.float64)                # (K, 2)
+    gy, gx = torch.meshgrid(torch.arange(h, dtype=torch.float64) + 0.5,
+                            torch.arange(w, dtype=torch.float64) + 0.5, indexing="ij")
+    d2 = (gx[..., None] - xy[:, 0]) ** 2 + (gy[..., None] - xy[:, 1]) ** 2             # (h, w, K)
+    wts = 1.0 / (d2 + 0.25) ** (power / 2)    # +0.25: a pixel's own hint counts as half a pixel away
+    out = (wts @ ab) / wts.sum(-1, keepdim=True)
+    return out.permute(2, 0, 1)[None].float()
+
+
+def propagate(photo: np.ndarray, hints: Hints) -> np.ndarray:
+    """Naive propagation of ``hints`` over ``photo`` (module docstring)."""
+    h, w = photo.shape[:2]
+    if not hints.points:
+        return flat_tint(photo, hints.tint if hints.tint is not None else (0.0, 0.0))
+    scale = min(1.0, PROPAGATION_SIDE / min(h, w))
+    small = (max(1, round(h * scale)), max(1, round(w * scale)))
+    ab = idw_chroma(hints.points, small)
+    if small != (h, w):
+        ab = F.interpolate(ab, size=(h, w), mode="bilinear", align_corners=False)
+    return _assemble(photo, ab)

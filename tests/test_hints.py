@@ -1,0 +1,262 @@
+"""Colour hints: validation, the maps the network sees, the simulations, the naive
+baselines, the fine-tune start, and what hints do to the shipped models."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from colorlab.baselines import flat_tint, idw_chroma, propagate
+from colorlab.checkpoints import WEIGHTS_DIR, get_model, save_checkpoint
+from colorlab.colorspaces import AB_SCALE, rgb_to_lab
+from colorlab.hints import (HINT_CHANNELS, MAX_POINTS, POINT_PATCH, colour_to_ab, from_json, hint_maps, make_hints,
+                            mean_ab, parse_colour, simulate, simulate_training)
+from colorlab.models import create_model
+from colorlab.pipeline import accepts_hints, colorize
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+SHIPPED = [f"{s}-{c}" for s in ("lab", "hsv", "rgb") for c in ("faces", "landscapes", "general")]
+
+
+def _lab(arr: np.ndarray) -> np.ndarray:
+    return rgb_to_lab(torch.from_numpy(np.array(arr)).permute(2, 0, 1)[None].float() / 255)[0].numpy()
+
+
+# ---------------------------------------------------------------- validation
+
+@pytest.mark.parametrize("points, message", [
+    ([(1.2, 0.5, "#ff0000")], "x must be in \\[0, 1\\]"),
+    ([(0.5, -0.1, "#ff0000")], "y must be in \\[0, 1\\]"),
+    ([(float("nan"), 0.5, "#ff0000")], "x must be in"),
+    ([("left", 0.5, "#ff0000")], "x must be a number"),
+    ([(0.5, 0.5, "#ff00")], "malformed colour"),
+    ([(0.5, 0.5, "red")], "malformed colour"),
+    ([(0.5, 0.5, (300, 0, 0))], "three ints"),
+    ([(0.5, 0.5)], "must be \\[x, y, '#rrggbb'\\]"),
+    ([(0.5, 0.5, "#ff0000")] * (MAX_POINTS + 1), f"at most {MAX_POINTS}"),
+])
+def test_bad_hints_are_refused_clearly(points, message):
+    with pytest.raises(ValueError, match=message):
+        make_hints(points)
+
+
+def test_bad_tint_and_json_are_refused():
+    with pytest.raises(ValueError, match="malformed colour"):
+        make_hints(tint="#12345g")
+    with pytest.raises(ValueError, match="not valid JSON"):
+        from_json("{points: }")
+    with pytest.raises(ValueError, match="unknown hint keys"):
+        from_json({"point": []})
+    with pytest.raises(ValueError, match="JSON object"):
+        from_json("[1, 2]")
+
+
+def test_colour_forms_agree():
+    assert parse_colour("#FF8000") == parse_colour("ff8000") == parse_colour("rgb(255, 128, 0)") == (255, 128, 0)
+    assert parse_colour((255, 128, 0)) == (255, 128, 0)
+    a, b = colour_to_ab("#ff0000")          # sRGB red: L 53.24, a 80.09, b 67.20 (CIE, D65)
+    assert a == pytest.approx(80.09, abs=0.05) and b == pytest.approx(67.20, abs=0.05)
+    assert colour_to_ab("#808080") == pytest.approx((0.0, 0.0), abs=0.01)
+
+
+def test_json_round_trip_keeps_what_was_typed():
+    h = from_json('{"points": [[0.25, 0.75, "#00ff00"]], "tint": "#336699"}')
+    assert h.points[0][:2] == (0.25, 0.75) and h.tint is not None
+    assert h.to_json() == {"points": [[0.25, 0.75, "#00ff00"]], "tint": "#336699"}
+    assert not from_json("") and not from_json(None) and not from_json("{}")
+
+
+# ---------------------------------------------------------------- the network's hint input
+
+def test_hint_maps_put_the_chroma_where_the_point_is():
+    h = make_hints([(0.0, 0.0, "#ff0000"), (0.5, 0.75, "#0000ff")], tint="#00ff00")
+    maps = hint_maps(h, (32, 64))
+    assert maps.shape == (1, HINT_CHANNELS, 32, 64)
+    a, b = colour_to_ab("#0000ff")
+    cy, cx = int(0.75 * 32), int(0.5 * 64)
+    assert maps[0, 0, cy, cx] == pytest.approx(a / AB_SCALE) and maps[0, 1, cy, cx] == pytest.approx(b / AB_SCALE)
+    mask = maps[0, 2]
+    assert mask[0, 0] == 1 and mask[cy, cx] == 1
+    # patches of POINT_PATCH pixels (clipped at the border): nothing else is marked
+    assert mask.sum() == (POINT_PATCH // 2 + 1) ** 2 + POINT_PATCH ** 2
+    ta, tb = colour_to_ab("#00ff00")
+    assert torch.allclose(maps[0, 3], torch.full((32, 64), ta / AB_SCALE))
+    assert torch.allclose(maps[0, 4], torch.full((32, 64), tb / AB_SCALE)) and maps[0, 5].min() == 1
+    assert hint_maps(make_hints(), (8, 8)).abs().sum() == 0
+
+
+def test_training_simulation_follows_the_truth():
+    gen = torch.Generator().manual_seed(0)
+    ab = torch.rand(400, 2, 16, 16) * 2 - 1
+    maps = simulate_training(ab, gen)
+    has_points = maps[:, 2].flatten(1).amax(1) > 0
+    has_tint = maps[:, 5, 0, 0] > 0
+    assert 0.2 < 1 - has_points.float().mean() < 0.4          # p_no_points = 0.3
+    assert 0.4 < has_tint.float().mean() < 0.6                # p_tint = 0.5
+    i = int(torch.nonzero(has_tint)[0])
+    assert torch.allclose(maps[i, 3:5, 0, 0], ab[i].mean((1, 2)), atol=1e-6)
+    # where a patch is marked, its chroma is a patch mean of the truth: within the truth's range
+    m = maps[:, 2] > 0
+    assert (maps[:, 0][m].abs() <= 1).all()
+    assert (maps[:, 0][~m] == 0).all()
+
+
+def test_evaluation_simulation_is_deterministic_and_true_to_the_reference(photo):
+    arr = np.asarray(photo)
+    h1, h2, h3 = simulate(arr, 10, seed=0), simulate(arr, 10, seed=0), simulate(arr, 10, seed=1)
+    assert h1 == h2 and h1 != h3 and len(h1.points) == 10
+    for x, y, ab in h1.points:
+        r, c = int(y * arr.shape[0]), int(x * arr.shape[1])
+        assert ab == pytest.approx(colour_to_ab(tuple(int(v) for v in arr[r, c])))
+    t = simulate(arr, 0, tint=True)
+    lab = _lab(arr)
+    assert t.tint == pytest.approx((lab[1].mean(), lab[2].mean()), abs=1e-3) and not t.points
+
+
+# ---------------------------------------------------------------- naive baselines
+
+def test_flat_tint_has_the_tint_as_its_mean_and_keeps_lightness(photo):
+    arr = np.asarray(photo)
+    out = flat_tint(arr, (20.0, -15.0))
+    lab_in, lab_out = _lab(arr), _lab(out)
+    assert lab_out[1].mean() == pytest.approx(20.0, abs=1.0) and lab_out[2].mean() == pytest.approx(-15.0, abs=1.0)
+    assert np.abs(lab_out[0] - lab_in[0]).max() < 1.5      # uint8 rounding only
+
+
+def test_propagation_weights_by_inverse_distance():
+    pts = [(0.0, 0.0, (40.0, 0.0)), (1.0, 1.0, (0.0, 40.0))]
+    ab = idw_chroma(pts, (9, 9))[0]
+    assert ab[0, 0, 0] > 35 and ab[1, 8, 8] > 35                    # each corner takes its own hint
+    assert ab[0, 4, 4] == pytest.approx(ab[1, 4, 4], abs=1e-4)     # the centre is equidistant
+    one = propagate(np.full((20, 30, 3), 128, np.uint8), make_hints([(0.3, 0.3, "#c04040")]))
+    flat = flat_tint(np.full((20, 30, 3), 128, np.uint8), colour_to_ab("#c04040"))
+    assert np.abs(one.astype(int) - flat).max() <= 1               # one point: its chroma everywhere
+
+
+# ---------------------------------------------------------------- model and pipeline
+
+def test_hint_aware_model_starts_as_the_automatic_one(tmp_path):
+    from train.trainer import init_weights
+    torch.manual_seed(0)
+    auto = create_model("mobile_unet", out_channels=2, decoder=(16, 8, 8, 8, 8)).eval()
+    for p in auto.parameters():
+        p.data.normal_(0, 0.1)
+    save_checkpoint(auto, tmp_path / "auto", {"name": "auto", "space": "lab"}, half=False)
+    hinted = create_model("mobile_unet", out_channels=2, decoder=(16, 8, 8, 8, 8), hint_channels=HINT_CHANNELS)
+    init_weights(hinted, str(tmp_path / "auto.safetensors"))
+    hinted.eval()
+    x = torch.rand(1, 1, 64, 64) * 2 - 1
+    maps = hint_maps(make_hints([(0.5, 0.5, "#ff0000")], tint="#0000ff"), (64, 64))
+    with torch.no_grad():
+        assert torch.allclose(hinted(x), auto(x), atol=1e-6)
+        assert torch.allclose(hinted(x, maps), auto(x), atol=1e-6)     # zero-initialised: hints ignored at first
+    with pytest.raises(ValueError, match="without hints"):
+        auto(x, maps)
+
+
+def test_hints_to_an_automatic_model_are_refused(weights_dir, photo):
+    model = get_model("lab-general", weights_dir)
+    assert not accepts_hints(model)
+    with pytest.raises(ValueError, match="automatic-only"):
+        colorize(photo, model, hints=[(0.5, 0.5, "#ff0000")])
+    colorize(photo, model, hints=[])       # no hints is always fine
+
+
+# ---------------------------------------------------------------- the shipped models (slow)
+
+def _shipped(name):
+    if not (WEIGHTS_DIR / f"{name}.safetensors").is_file():
+        pytest.skip(f"{name} not shipped")
+    model = get_model(name)
+    if not accepts_hints(model):
+        pytest.fail(f"{name} is shipped without hint support")
+    return model
+
+
+@pytest.fixture(scope="module")
+def grey_photo():
+    """A real photo (an example), as a user's grey upload."""
+    path = sorted(EXAMPLES.rglob("*.jpg"))[0]
+    return Image.open(path).convert("L").convert("RGB")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", SHIPPED)
+def test_a_strong_hint_pulls_the_colour_near_its_point(name, grey_photo):
+    model = _shipped(name)
+    w, h = grey_photo.size
+    for colour in ("#2050e0", "#e03020"):
+        target = np.array(colour_to_ab(colour))
+        base = _lab(np.asarray(colorize(grey_photo, model)))
+        out = _lab(np.asarray(colorize(grey_photo, model, hints=[(0.5, 0.5, colour)])))
+        win = (slice(h // 2 - h // 40, h // 2 + h // 40 + 1), slice(w // 2 - w // 40, w // 2 + w // 40 + 1))
+        before = np.linalg.norm(base[1:, win[0], win[1]].mean((1, 2)) - target)
+        after = np.linalg.norm(out[1:, win[0], win[1]].mean((1, 2)) - target)
+        assert after < 0.6 * before, f"{name}: hint {colour} moved the chroma near it from {before:.1f} to {after:.1f}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", SHIPPED)
+def test_a_tint_moves_the_mean_chroma_towards_it(name, grey_photo):
+    model = _shipped(name)
+    for colour in ("#3060c0", "#c08030"):
+        target = np.array(colour_to_ab(colour))
+        base = np.array(mean_ab(np.asarray(colorize(grey_photo, model))))
+        out = np.array(mean_ab(np.asarray(colorize(grey_photo, model, tint=colour))))
+        assert np.linalg.norm(out - target) < 0.6 * np.linalg.norm(base - target), name
+
+
+# ---------------------------------------------------------------- CLI
+
+def test_cli_hints_file_and_single_file_flags(tmp_path, photo, monkeypatch):
+    import colorlab.cli as cli
+    from colorlab.hints import Hints
+    seen = {}
+
+    def fake_colorize(src, model, render_size=None, saturation=1.0, hints=None):
+        seen[str(src)] = hints
+        return Image.new("RGB", (4, 4))
+    monkeypatch.setattr(cli, "colorize", fake_colorize)
+    monkeypatch.setattr(cli, "accepts_hints", lambda m: True)
+    monkeypatch.setattr(cli, "get_model", lambda name, d=None: object())
+    a, b = tmp_path / "a.png", tmp_path / "b.png"
+    photo.save(a)
+    photo.save(b)
+    spec = tmp_path / "hints.json"
+    spec.write_text(json.dumps({"a.png": {"points": [[0.1, 0.2, "#ff0000"]], "tint": "#00ff00"}}))
+    assert cli.main(["colorize", "--model", "m", "--out", str(tmp_path / "o"), "--hints", str(spec), str(a), str(b)]) == 0
+    assert seen[str(a)].points[0][:2] == (0.1, 0.2) and seen[str(a)].tint is not None
+    assert seen[str(b)] == Hints()                   # not in the map: no hints
+    assert cli.main(["colorize", "--model", "m", "--out", str(tmp_path / "o"), "--point", "0.5,0.5,#0000ff",
+                     "--point", "0.1,0.9,#00ff00", "--tint", "#808000", str(a)]) == 0
+    assert len(seen[str(a)].points) == 2 and seen[str(a)].tint is not None
+    with pytest.raises(SystemExit) as e:             # flags are for one input only
+        cli.main(["colorize", "--model", "m", "--out", str(tmp_path / "o"), "--tint", "#808000", str(a), str(b)])
+    assert e.value.code == 2
+    with pytest.raises(SystemExit):
+        cli.main(["colorize", "--model", "m", "--out", str(tmp_path / "o"), "--point", "1.5,0.5,#0000ff", str(a)])
+    spec.write_text(json.dumps({"a.png": {"points": [[0.1, 0.2, "nope"]]}}))
+    with pytest.raises(SystemExit):
+        cli.main(["colorize", "--model", "m", "--out", str(tmp_path / "o"), "--hints", str(spec), str(a)])
+
+
+@pytest.mark.slow
+def test_cli_evaluate_with_points_is_deterministic(tmp_path, capsys):
+    name = "lab-faces"
+    _shipped(name)
+    from colorlab.cli import main
+    data = tmp_path / "data"
+    data.mkdir()
+    for p in sorted((EXAMPLES / "faces").glob("*.jpg"))[:3]:
+        (data / p.name).write_bytes(p.read_bytes())
+    runs = []
+    for seed in (3, 3, 4):
+        assert main(["evaluate", "--model", name, "--data", str(data), "--points", "10", "--seed", str(seed), "--json"]) == 0
+        runs.append(json.loads(capsys.readouterr().out))
+    assert runs[0]["scores"] == runs[1]["scores"] and runs[0]["baselines"] == runs[1]["baselines"]
+    assert runs[0]["scores"]["psnr"] != runs[2]["scores"]["psnr"]
+    assert set(runs[0]["baselines"]) == {"grey", "flat_tint", "naive_propagation"}
