@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 
 from .colorspaces import AB_SCALE, get_space, rgb_to_grey
-from .hints import Hints
+from .hints import Hints, spread
 from .imaging import array_to_tensor, tensor_to_array
 
 PROPAGATION_SIDE = 256   # the weighting runs at most at this short side, then is up-sampled (it is smooth)
@@ -35,18 +35,13 @@ def flat_tint(photo: np.ndarray, tint_ab) -> np.ndarray:
     return _assemble(photo, ab)
 
 
-def idw_chroma(points, size: tuple[int, int], power: float = 2.0) -> torch.Tensor:
-    """Inverse-distance-weighted (a, b) of ``points`` ((x, y, (a, b)), ...) on an h x w grid
-    of pixel centres -> (1, 2, h, w). At a hint's own pixel its chroma dominates."""
+def idw_chroma(points, size: tuple[int, int]) -> torch.Tensor:
+    """Inverse-distance-weighted (1 / d^2) (a, b) of ``points`` ((x, y, (a, b)), ...) on an
+    h x w grid of pixel centres -> (1, 2, h, w). At a hint's own pixel its chroma dominates."""
     h, w = size
-    xy = torch.tensor([(x * w, y * h) for x, y, _ in points], dtype=torch.float64)      # (K, 2) in pixels
-    ab = torch.tensor([ab for _, _, ab in points], dtype=torch.float64)                # (K, 2)
-    gy, gx = torch.meshgrid(torch.arange(h, dtype=torch.float64) + 0.5,
-                            torch.arange(w, dtype=torch.float64) + 0.5, indexing="ij")
-    d2 = (gx[..., None] - xy[:, 0]) ** 2 + (gy[..., None] - xy[:, 1]) ** 2             # (h, w, K)
-    wts = 1.0 / (d2 + 0.25) ** (power / 2)    # +0.25: a pixel's own hint counts as half a pixel away
-    out = (wts @ ab) / wts.sum(-1, keepdim=True)
-    return out.permute(2, 0, 1)[None].float()
+    centres = torch.tensor([(x * w, y * h) for x, y, _ in points], dtype=torch.float32)
+    ab = torch.tensor([ab for _, _, ab in points], dtype=torch.float32)
+    return spread(centres, ab, size)[0][None]
 
 
 def propagate(photo: np.ndarray, hints: Hints) -> np.ndarray:

@@ -149,6 +149,24 @@ def colorize(image, model: Colorizer, render_size: int | None = None, saturation
     return Image.fromarray(arr, "RGB")
 
 
+@torch.inference_mode()
+def colour_at(image, model: Colorizer, x: float, y: float, render_size=None, saturation: float = 1.0,
+              hints=None) -> str:
+    """The colour (``"#rrggbb"``) ``model`` gives the point at fractions (x, y) of the width and
+    height, read at the network's resolution (cheap: no full-size decode). The app starts its
+    hint colour picker there, so the user nudges the model's colour rather than guessing."""
+    hints = resolve_hints(model, hints)
+    grey, _ = _grey(image)
+    x_in, maps = _net_input(model, grey, render_size, hints)
+    pred = model.net(x_in) if maps is None else model.net(x_in, maps)
+    small = F.interpolate(grey, size=pred.shape[-2:], mode="bilinear", antialias=True, align_corners=False)
+    gain = saturation * (1.0 if hints else model.chroma_gain)
+    rgb = model.space.decode(small.clamp(0, 1), model.space.upsample(pred, small.shape[-2:], small), gain)
+    h, w = rgb.shape[-2:]
+    r, c = min(int(y * h), h - 1), min(int(x * w), w - 1)
+    return "#" + "".join(f"{int(round(float(v) * 255)):02x}" for v in rgb[0, :, r, c].clamp(0, 1))
+
+
 def colorize_batch(images, model: Colorizer, render_size=None, saturation: float = 1.0, batch_size: int = 8,
                    hints=None):
     """Colorize many images; those of equal size share a forward pass. Returns PIL images
@@ -185,4 +203,4 @@ def _per_image_hints(model: Colorizer, hints, n: int) -> list[Hints]:
     return [resolve_hints(model, from_json(h) if isinstance(h, (dict, str)) or h is None else h) for h in hints]
 
 
-__all__ = ["accepts_hints", "colorize", "colorize_batch", "predict", "net_shape"]
+__all__ = ["accepts_hints", "colorize", "colour_at", "colorize_batch", "predict", "net_shape"]

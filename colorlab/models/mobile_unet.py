@@ -105,7 +105,8 @@ class MobileUNet(nn.Module):
         self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
         for p in self.encoder[:freeze].parameters():
             p.requires_grad_(False)
-        skips = list(_TAP_CHANNELS[:-1])[::-1] + [1 + hint_channels]
+        # With hints, every decoder level also reads the hint maps (area-averaged to its size).
+        skips = [c + hint_channels for c in _TAP_CHANNELS[:-1][::-1]] + [1 + hint_channels]
         cin, self.dec = _TAP_CHANNELS[-1], nn.ModuleList()
         for skip, w in zip(skips, decoder):
             self.dec.append(conv_bn_relu(cin + skip, w))
@@ -113,7 +114,7 @@ class MobileUNet(nn.Module):
         self.head = nn.Conv2d(cin, out_channels, 3, 1, 1)
         if hint_channels:
             # Hints enter three ways (Zhang et al. 2017 feed them with the input): beside the
-            # first encoder conv, as a full-resolution skip, and the tint (global) at the
+            # first encoder conv, beside every decoder skip, and the tint (global) at the
             # bottleneck. All start at zero, so a fine-tuned automatic model begins unchanged.
             self.hint_stem = nn.Conv2d(hint_channels, self.encoder[0][0].out_channels, 3, 2, 1, bias=False)
             self.hint_global = nn.Linear(3, _TAP_CHANNELS[-1])
@@ -149,7 +150,10 @@ class MobileUNet(nn.Module):
         h = feats.pop()
         if self.hint_channels:
             h = h + self.hint_global(x[:, 4:7].mean((2, 3)))[:, :, None, None]   # tint a, b and its flag
-        for block, skip in zip(self.dec, feats[::-1] + [x]):
+        skips = feats[::-1]
+        if self.hint_channels:
+            skips = [torch.cat([f, F.adaptive_avg_pool2d(x[:, 1:], f.shape[-2:])], 1) for f in skips]
+        for block, skip in zip(self.dec, skips + [x]):
             h = F.interpolate(h, size=skip.shape[-2:], mode="bilinear", align_corners=False)
             h = block(torch.cat([h, skip], 1))
         return torch.tanh(self.head(h))
