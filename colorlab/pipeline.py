@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 from .checkpoints import Colorizer
-from .colorspaces import rgb_to_grey
+from .colorspaces import lab_to_rgb_in_gamut, rgb_to_grey, rgb_to_lab
 from .hints import NO_HINTS, Hints, hint_maps, make_hints
 from .imaging import MAX_PIXELS, array_to_tensor, load_image, tensor_to_array, tensor_to_pil
 
@@ -104,8 +104,28 @@ def _render(model: Colorizer, grey: torch.Tensor, render_size, saturation: float
     # The calibrated gain corrects the muted colours of automatic colorization; with hints
     # the colours are the user's, so they are not scaled.
     gain = saturation * (1.0 if hints else model.chroma_gain)
+    shift = None if hints.tint is None else _tint_shift(model, grey, pred, gain, hints.tint)
     for rows in _bands(*grey.shape[-2:]):
-        write(rows, model.space.decode(grey[:, :, rows], full[:, :, rows], gain).clamp_(0, 1))
+        rgb = model.space.decode(grey[:, :, rows], full[:, :, rows], gain).clamp_(0, 1)
+        if shift is not None:
+            lab = rgb_to_lab(rgb)
+            lab[:, 1:] += shift
+            rgb = lab_to_rgb_in_gamut(lab).clamp_(0, 1)
+        write(rows, rgb)
+
+
+def _small_grey(grey: torch.Tensor, size) -> torch.Tensor:
+    return F.interpolate(grey, size=size, mode="bilinear", antialias=True, align_corners=False).clamp(0, 1)
+
+
+def _tint_shift(model: Colorizer, grey: torch.Tensor, pred: torch.Tensor, gain: float, tint) -> torch.Tensor:
+    """(N, 2, 1, 1): what to add to the output's CIE a, b so that its mean is the tint. The
+    tint *is* the intended mean chroma; the network's own use of it is only approximate.
+    Measured on the output decoded at the network's size (a cheap, close estimate)."""
+    small = _small_grey(grey, pred.shape[-2:])
+    rgb = model.space.decode(small, model.space.upsample(pred, small.shape[-2:], small), gain).clamp(0, 1)
+    mean = rgb_to_lab(rgb)[:, 1:].mean((2, 3), keepdim=True)
+    return torch.tensor([float(tint[0]), float(tint[1])]).view(1, 2, 1, 1) - mean
 
 
 @torch.inference_mode()
@@ -159,9 +179,13 @@ def colour_at(image, model: Colorizer, x: float, y: float, render_size=None, sat
     grey, _ = _grey(image)
     x_in, maps = _net_input(model, grey, render_size, hints)
     pred = model.net(x_in) if maps is None else model.net(x_in, maps)
-    small = F.interpolate(grey, size=pred.shape[-2:], mode="bilinear", antialias=True, align_corners=False)
+    small = _small_grey(grey, pred.shape[-2:])
     gain = saturation * (1.0 if hints else model.chroma_gain)
-    rgb = model.space.decode(small.clamp(0, 1), model.space.upsample(pred, small.shape[-2:], small), gain)
+    rgb = model.space.decode(small, model.space.upsample(pred, small.shape[-2:], small), gain)
+    if hints.tint is not None:
+        lab = rgb_to_lab(rgb.clamp(0, 1))
+        lab[:, 1:] += _tint_shift(model, grey, pred, gain, hints.tint)
+        rgb = lab_to_rgb_in_gamut(lab)
     h, w = rgb.shape[-2:]
     r, c = min(int(y * h), h - 1), min(int(x * w), w - 1)
     return "#" + "".join(f"{int(round(float(v) * 255)):02x}" for v in rgb[0, :, r, c].clamp(0, 1))

@@ -260,3 +260,33 @@ def test_cli_evaluate_with_points_is_deterministic(tmp_path, capsys):
     assert runs[0]["scores"] == runs[1]["scores"] and runs[0]["baselines"] == runs[1]["baselines"]
     assert runs[0]["scores"]["psnr"] != runs[2]["scores"]["psnr"]
     assert set(runs[0]["baselines"]) == {"grey", "flat_tint", "naive_propagation"}
+
+
+# ---------------------------------------------------------------- the app's hint editor
+
+def test_hint_editor_edits_keep_valid_json():
+    from colorlab import hint_editor as he
+    t = he.add_point("", 0.25, 0.5, "rgb(255, 0, 0)")
+    t = he.add_point(t, 1.0, 0.0, "#00ff00")
+    t = he.set_tint(t, "#336699")
+    assert he.rows(t) == [[1, 0.25, 0.5, "#ff0000"], [2, 1.0, 0.0, "#00ff00"]]
+    t = he.recolour(t, -1, "#0000ff")
+    assert he.rows(t)[1][3] == "#0000ff"
+    t = he.remove_point(t, 0)
+    assert he.rows(t) == [[1, 1.0, 0.0, "#0000ff"]]
+    t = he.clear_points(t)
+    assert json.loads(t) == {"tint": "#336699"}              # clearing points keeps the tint
+    assert he.set_tint(t, None) == ""
+    with pytest.raises(ValueError):
+        he.add_point("", 1.5, 0.5, "#ff0000")
+    with pytest.raises(ValueError):
+        he.add_point("", 0.5, 0.5, "bluish")
+
+
+def test_markers_are_drawn_at_the_hints(photo):
+    from colorlab import hint_editor as he
+    t = he.add_point("", 0.5, 0.5, "#00ff00")
+    out = np.asarray(he.draw_markers(photo, t))
+    cy, cx = round(0.5 * (photo.height - 1)), round(0.5 * (photo.width - 1))
+    assert tuple(out[cy, cx]) == (0, 255, 0)
+    assert np.array_equal(np.asarray(he.draw_markers(photo, "")), np.asarray(photo))
