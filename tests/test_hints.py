@@ -290,3 +290,20 @@ def test_markers_are_drawn_at_the_hints(photo):
     cy, cx = round(0.5 * (photo.height - 1)), round(0.5 * (photo.width - 1))
     assert tuple(out[cy, cx]) == (0, 255, 0)
     assert np.array_equal(np.asarray(he.draw_markers(photo, "")), np.asarray(photo))
+
+
+@pytest.mark.parametrize("space", ["lab", "hsv", "rgb"])
+def test_the_output_mean_chroma_is_the_tint(space, photo):
+    from colorlab.checkpoints import Colorizer
+    from colorlab.colorspaces import get_space
+    torch.manual_seed(1)
+    sp = get_space(space)
+    net = create_model("mobile_unet", out_channels=sp.chroma_channels, decoder=(16, 8, 8, 8, 8),
+                       hint_channels=HINT_CHANNELS).eval()
+    model = Colorizer(net, sp, 64, 64, {"name": f"tiny-{space}"})
+    for tint in ("#6080a0", "#a08060"):        # casts as photos have them (|a|, |b| < 25): in gamut
+        out = np.asarray(colorize(photo, model, tint=tint))
+        assert np.array(mean_ab(out)) == pytest.approx(np.array(colour_to_ab(tint)), abs=1.5), (space, tint)
+        lab_in, lab_out = _lab(np.asarray(photo)), _lab(out)        # the grey input has the photo's L*
+        if space != "rgb":                      # LAB and HSV keep the photo's lightness; RGB predicts its own
+            assert np.abs(lab_out[0] - lab_in[0]).mean() < 1.0
