@@ -1,0 +1,131 @@
+"""Colour hints in the app, on the shipped (hint-aware) weights: the endpoints take hints as
+JSON text in the CLI's format, and in a real browser a click on the photo places a hint
+that changes the colorization near it."""
+from __future__ import annotations
+
+import json
+import shutil
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from apphelp import ROOT, running_app
+from colorlab.hints import colour_to_ab
+
+pytest.importorskip("gradio_client")
+from gradio_client import Client, handle_file  # noqa: E402
+
+pytestmark = pytest.mark.slow
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+PHOTO = sorted((ROOT / "examples" / "faces").glob("*.jpg"))[0]
+GREEN = "#40a050"   # far from any skin or background colour the faces models give
+
+
+def _lab(img: Image.Image) -> np.ndarray:
+    from skimage.color import rgb2lab
+    return rgb2lab(np.asarray(img.convert("RGB")))
+
+
+def _near(img: Image.Image, x: float, y: float) -> np.ndarray:
+    """Mean (a, b) in a small window around fractions (x, y) of the image."""
+    lab = _lab(img)
+    h, w = lab.shape[:2]
+    r, c, k = round(y * (h - 1)), round(x * (w - 1)), max(2, min(h, w) // 40)
+    return lab[r - k:r + k + 1, c - k:c + k + 1, 1:].reshape(-1, 2).mean(0)
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    meta = json.loads((ROOT / "weights" / "lab-faces.json").read_text())
+    if not meta.get("hints"):
+        pytest.fail("the shipped lab-faces takes no hints")
+    with running_app(ROOT / "weights", tmp_path_factory.mktemp("hints-app")) as (url, _):
+        yield url
+
+
+@pytest.fixture(scope="module")
+def client(app, tmp_path_factory):
+    return Client(app, verbose=False, download_files=str(tmp_path_factory.mktemp("dl")))
+
+
+def test_colorize_endpoint_takes_hints_json(client):
+    plain = client.predict(handle_file(str(PHOTO)), "lab", "faces", 0, 1.0, "", api_name="/colorize")
+    hinted = client.predict(handle_file(str(PHOTO)), "lab", "faces", 0, 1.0,
+                            json.dumps({"points": [[0.5, 0.5, GREEN]]}), api_name="/colorize")
+    assert "1 point hint" in hinted[3]
+    target = np.array(colour_to_ab(GREEN))
+    before = np.linalg.norm(_near(Image.open(plain[0][1]), 0.5, 0.5) - target)
+    after = np.linalg.norm(_near(Image.open(hinted[0][1]), 0.5, 0.5) - target)
+    assert after < 0.75 * before, (before, after)
+
+
+def test_bad_hints_json_is_a_clear_error(client):
+    for bad, word in [("{not json", "not valid JSON"), ('{"points": [[2, 0.5, "#ff0000"]]}', "in [0, 1]"),
+                      ('{"points": [[0.5, 0.5, "blue"]]}', "malformed colour")]:
+        with pytest.raises(Exception) as info:
+            client.predict(handle_file(str(PHOTO)), "lab", "faces", 0, 1.0, bad, api_name="/colorize")
+        assert type(info.value).__name__ == "AppError" and word in str(info.value), str(info.value)
+
+
+def test_compare_and_channels_use_the_same_hints(client):
+    hints = json.dumps({"points": [[0.5, 0.5, GREEN]], "tint": "#a08070"})
+    grid, table, note = client.predict(handle_file(str(PHOTO)), 0, 1.0, hints, api_name="/compare")
+    assert "given to every model that takes them" in note and "automatic-only" in note
+    assert "lab-general-cunet" in note.split("automatic-only")[1]          # a seed design: no hints
+    views = client.predict(handle_file(str(PHOTO)), "lab", "faces", 0, 1.0, hints, api_name="/channels")
+    assert len(views[0]) == 3
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not Path(CHROMIUM).exists() and not shutil.which("chromium"), reason="chromium missing")
+def test_click_on_the_photo_places_a_hint_that_colours_the_output(app):
+    sync_api = pytest.importorskip("playwright.sync_api")
+
+    def slider_after(page) -> Image.Image:
+        src = page.eval_on_selector_all("#slider img", "els => els.map(e => e.src)")[1]
+        with urllib.request.urlopen(src) as r:
+            from io import BytesIO
+            return Image.open(BytesIO(r.read())).convert("RGB")
+
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 1400})
+        page.set_default_timeout(90_000)
+        page.goto(app)
+        page.locator("#upload input[type=file]").set_input_files(str(PHOTO))
+        page.wait_for_function("() => { const i = document.querySelector('#preview img');"
+                               " return i && i.complete && i.naturalWidth > 0; }")
+        page.get_by_label("faces").check()
+        page.click("#colorize-btn")
+        page.wait_for_function("() => document.querySelector('#colorize-status').innerText.includes('lab-faces')")
+        plain = slider_after(page)
+        # a click on the photo places a hint with the model's own colour there ...
+        box = page.locator("#preview img").bounding_box()
+        page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5)
+        page.wait_for_function("() => document.querySelector('#hints-json textarea').value.includes('points')")
+        x, y, first = json.loads(page.locator("#hints-json textarea").input_value())["points"][0]
+        assert abs(x - 0.5) < 0.02 and abs(y - 0.5) < 0.02
+        page.wait_for_function(f"() => document.querySelector('#hint-table').innerText.includes('{first}')")
+        # ... which the colour picker then changes
+        page.click("#hint-colour button.dialog-button")
+        field = page.locator("#hint-colour .input-wrap input")
+        field.fill(GREEN)
+        field.press("Enter")
+        page.mouse.click(5, 5)
+        page.wait_for_function(f"() => document.querySelector('#hints-json textarea').value.includes('{GREEN}')")
+        page.click("#colorize-btn")
+        page.wait_for_function("() => document.querySelector('#colorize-status').innerText.includes('1 point hint')")
+        hinted = slider_after(page)
+        target = np.array(colour_to_ab(GREEN))
+        before, after = (np.linalg.norm(_near(img, x, y) - target) for img in (plain, hinted))
+        assert after < 0.75 * before, (before, after)
+        # the hint stays when the space changes
+        page.get_by_label("HSV").check()
+        page.click("#colorize-btn")
+        page.wait_for_function("() => document.querySelector('#colorize-status').innerText.includes('hsv-faces')")
+        assert "1 point hint" in page.inner_text("#colorize-status")
+        browser.close()
