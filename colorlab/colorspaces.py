@@ -86,6 +86,87 @@ def lab_to_rgb(lab: torch.Tensor) -> torch.Tensor:
     return linear_to_srgb(_mix(xyz, _XYZ2RGB))
 
 
+def _lab_to_linear(lab: torch.Tensor) -> torch.Tensor:
+    """CIE LAB rows (P, 3) -> linear-light sRGB rows (P, 3), unclipped."""
+    fy = (lab[:, 0] + 16) / 116
+    f = torch.stack([fy + lab[:, 1] / 500, fy, fy - lab[:, 2] / 200], 1)
+    return (_f_inv(f) * _WHITE_D65.to(lab)) @ _XYZ2RGB.to(lab).T
+
+
+GAMUT_STEPS = 10        # bisection steps on the chroma scale: 2^-10 of the predicted chroma
+_GAMUT_TOL = 1e-5       # linear-light slack (float error at the gamut's surface)
+
+
+def _fit_chroma(L: torch.Tensor, a: torch.Tensor, b: torch.Tensor, steps: int) -> torch.Tensor:
+    """Per colour (1-D L*, a, b), the largest factor t in [0, 1] (to 2^-steps) whose
+    (L*, t a, t b) is in the sRGB gamut: L* and hue stay, only chroma shrinks.
+
+    L* fixes f(Y) and so Y; only X and Z move with t: fx = fy + t a / 500,
+    fz = fy - t b / 200, and each linear channel is m0 X(fx) + m1 Y + m2 Z(fz)."""
+    m = (_XYZ2RGB * _WHITE_D65).to(L)                # columns scaled by the white point
+    fy = (L + 16) / 116
+    ka, kb = a / 500, -b / 200
+    base = m[:, 1:2] * _f_inv(fy)                    # (3, P): the Y part of each channel
+    lo, hi = torch.zeros_like(fy), torch.ones_like(fy)
+    for _ in range(steps):
+        mid = (lo + hi) * 0.5
+        lin = base + m[:, 0:1] * _f_inv(fy + mid * ka) + m[:, 2:3] * _f_inv(fy + mid * kb)
+        lo_c, hi_c = torch.aminmax(lin, dim=0)
+        ok = (lo_c >= -_GAMUT_TOL) & (hi_c <= 1 + _GAMUT_TOL)
+        lo, hi = torch.where(ok, mid, lo), torch.where(ok, hi, mid)
+    return lo                                        # the largest scale known to fit
+
+
+def _lab_to_linear_nchw(lab: torch.Tensor) -> torch.Tensor:
+    L, a, b = lab.unbind(1)
+    fy = (L + 16) / 116
+    f = torch.stack([fy + a / 500, fy, fy - b / 200], 1)
+    return _mix(_f_inv(f) * _WHITE_D65.to(lab).view(1, 3, 1, 1), _XYZ2RGB).contiguous()
+
+
+def _out_of_gamut(lin: torch.Tensor):
+    """Linear RGB (N,3,H,W) -> (image index, flat pixel index) of the colours outside [0, 1]."""
+    lo, hi = torch.aminmax(lin, dim=1)
+    n, p = ((lo < -_GAMUT_TOL) | (hi > 1 + _GAMUT_TOL)).flatten(1).nonzero(as_tuple=True)
+    return n, p
+
+
+def _gamut_scale(lab: torch.Tensor, lin: torch.Tensor, steps: int):
+    """(indices, per-pixel chroma scale) of ``lab``'s out-of-gamut pixels, or None."""
+    n, p = _out_of_gamut(lin)
+    if n.numel() == 0:
+        return None
+    sel = lab.flatten(2)[n, :, p]                    # (P, 3)
+    return (n, p), sel, _fit_chroma(sel[:, 0], sel[:, 1], sel[:, 2], steps)
+
+
+def gamut_map_lab(lab: torch.Tensor, steps: int = GAMUT_STEPS) -> torch.Tensor:
+    """LAB (N,3,H,W) -> the same with every out-of-sRGB colour's chroma reduced, keeping its L*
+    and hue, to the largest fraction of it that fits (bisection on the chroma scale, run only
+    on the pixels that are out of gamut). In-gamut colours are returned unchanged; a grey of
+    the same L* is always in gamut, so every pixel has a solution. Not differentiable."""
+    fit = _gamut_scale(lab, _lab_to_linear_nchw(lab), steps)
+    if fit is None:
+        return lab
+    (n, p), sel, t = fit
+    lab = lab.clone()
+    flat = lab.view(lab.shape[0], 3, -1)
+    flat[n, 1:, p] = sel[:, 1:] * t.unsqueeze(1)
+    return lab
+
+
+def lab_to_rgb_in_gamut(lab: torch.Tensor, steps: int = GAMUT_STEPS) -> torch.Tensor:
+    """``lab_to_rgb(gamut_map_lab(lab))`` in one pass: out-of-gamut colours lose chroma, not
+    lightness or hue, instead of having their channels clipped."""
+    lin = _lab_to_linear_nchw(lab)
+    fit = _gamut_scale(lab, lin, steps)
+    if fit is not None:
+        (n, p), sel, t = fit
+        mapped = torch.stack([sel[:, 0], sel[:, 1] * t, sel[:, 2] * t], 1)
+        lin.view(lin.shape[0], 3, -1)[n, :, p] = _lab_to_linear(mapped)
+    return linear_to_srgb(lin)
+
+
 def rgb_to_hsv(rgb: torch.Tensor) -> torch.Tensor:
     """sRGB (N,3,H,W) in [0,1] -> HSV with hue in [0,1) turns. Matches skimage.color.rgb2hsv."""
     r, g, b = rgb.unbind(1)
@@ -176,7 +257,7 @@ class LabSpace(ColorSpace):
 
     def decode(self, grey, pred, saturation=1.0):
         ab = _resize(pred, grey.shape[-2:]) * (AB_SCALE * saturation)
-        return lab_to_rgb(torch.cat([grey_to_L(grey), ab], 1))
+        return lab_to_rgb_in_gamut(torch.cat([grey_to_L(grey), ab], 1))
 
     def to_channels(self, rgb):
         return rgb_to_lab(rgb)
@@ -190,8 +271,10 @@ class HsvSpace(ColorSpace):
 
     A grey photo records luminance, not V = max(R, G, B), so ``decode`` solves for
     the brightness that gives each pixel the luminance of the grey input under the
-    predicted H and S (in linear light, clipped to the gamut). Without this the
-    recombined image is darker than the photo wherever colour is added.
+    predicted H and S (in linear light). Without this the recombined image is darker
+    than the photo wherever colour is added. Where that luminance is out of reach of the
+    predicted saturation, ``decode`` lowers the saturation until it is met
+    (``assemble_in_gamut``); the loss uses the differentiable, clipping ``assemble``.
     """
     name, channels, chroma_channels = "hsv", ("H", "S", "V"), 2
 
@@ -215,6 +298,35 @@ class HsvSpace(ColorSpace):
         y_unit = _mix(unit, _RGB2XYZ[1:2]).clamp(min=1e-6)
         return linear_to_srgb(unit * (srgb_to_linear(grey) / y_unit))
 
+    @staticmethod
+    def _unit_luminance(hue, sat):
+        """Linear RGB of (hue, sat, V = 1) and its luminance Y."""
+        unit = srgb_to_linear(hsv_to_rgb(torch.cat([hue, sat, torch.ones_like(sat)], 1)))
+        return unit, _mix(unit, _RGB2XYZ[1:2])
+
+    @classmethod
+    def assemble_in_gamut(cls, grey, hue, sat, steps: int = GAMUT_STEPS):
+        """``assemble`` that meets the grey's luminance exactly: where the scaling to it would
+        push a channel past 1 (a saturated colour brighter than its hue allows), the saturation
+        is lowered, hue kept, to the largest value whose V = 1 colour is at least that bright
+        (bisection on the pixels concerned; Y(V=1) falls as S rises). Not differentiable."""
+        y = srgb_to_linear(grey)
+        unit, y_unit = cls._unit_luminance(hue, sat)
+        over = (y > y_unit + _GAMUT_TOL).flatten(1)            # (N, H*W): out of reach
+        n, p = over.nonzero(as_tuple=True)
+        if n.numel():
+            h, s, t = hue.flatten(2)[n, 0, p], sat.flatten(2)[n, 0, p], y.flatten(2)[n, 0, p]
+            lo, hi = torch.zeros_like(s), torch.ones_like(s)
+            for _ in range(steps):
+                mid = (lo + hi) * 0.5
+                ok = cls._unit_luminance(h.view(1, 1, 1, -1), (s * mid).view(1, 1, 1, -1))[1].flatten() >= t
+                lo, hi = torch.where(ok, mid, lo), torch.where(ok, hi, mid)
+            u, yu = cls._unit_luminance(h.view(1, 1, 1, -1), (s * lo).view(1, 1, 1, -1))
+            unit, y_unit = unit.contiguous(), y_unit.contiguous()
+            unit.view(unit.shape[0], 3, -1)[n, :, p] = u.view(3, -1).T
+            y_unit.view(y_unit.shape[0], 1, -1)[n, 0, p] = yu.flatten()
+        return linear_to_srgb(unit * (y / y_unit.clamp(min=1e-6)))
+
     def upsample(self, pred, size, grey=None):
         if tuple(size) == tuple(pred.shape[-2:]):
             return pred
@@ -223,7 +335,7 @@ class HsvSpace(ColorSpace):
 
     def decode(self, grey, pred, saturation=1.0):
         hue, sat = self.hs_from_pred(pred, grey.shape[-2:])
-        return self.assemble(grey, hue, (sat * saturation).clamp(0, 1))
+        return self.assemble_in_gamut(grey, hue, (sat * saturation).clamp(0, 1))
 
     def to_channels(self, rgb):
         return rgb_to_hsv(rgb)
@@ -258,9 +370,21 @@ class RgbSpace(ColorSpace):
     def decode(self, grey, pred, saturation=1.0):
         rgb = ((self.upsample(pred, grey.shape[-2:], grey) + 1) / 2).clamp(0, 1)
         if saturation != 1.0:
-            g = rgb_to_grey(rgb)
-            rgb = g + (rgb - g) * saturation
+            rgb = self.scale_chroma(rgb, saturation)
         return rgb.clamp(0, 1)
+
+    @staticmethod
+    def scale_chroma(rgb: torch.Tensor, saturation: float) -> torch.Tensor:
+        """Each pixel moved from its grey g (same luminance) by ``saturation`` times its distance
+        d = rgb - g, but per pixel no further than keeps every channel in [0, 1] (the largest
+        t <= saturation with g + t d in gamut, in closed form), so the pixel keeps its direction
+        from grey instead of having channels clipped."""
+        g = rgb_to_grey(rgb)
+        d = rgb - g
+        room = torch.where(d > 1e-6, (1 - g) / d.clamp(min=1e-6),
+                           torch.where(d < -1e-6, g / (-d).clamp(min=1e-6), torch.full_like(d, math.inf)))
+        t = room.amin(1, keepdim=True).clamp(min=0).clamp(max=saturation)
+        return g + d * t
 
     def to_channels(self, rgb):
         return rgb

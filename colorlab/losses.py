@@ -67,6 +67,15 @@ def hsv_cyclic(pred, target, grey, lam: float = 1.0):
     return (sp - st).abs().mean() + lam * cyclic_hue_l1(hp, ht, weight=st)
 
 
+def hsv_l1hue(pred, target, grey, lam: float = 1.0):
+    """``hsv_cyclic`` without the wrap-around: S_L1 + lam * plain |H_p - H_t| weighted by true
+    saturation, so hue 0.05 and 0.95 of a turn are 0.9 turn apart. The control for the
+    pyramid paper's claim that the cyclic hue loss reduces hue artefacts."""
+    (hp, sp), (ht, st) = _hs(pred), _hs(target)
+    hue = ((hp - ht).abs() * st).sum() / st.sum().clamp(min=1e-6)
+    return (sp - st).abs().mean() + lam * hue
+
+
 def hsv_cossin(pred, target, grey):
     """S_L1 + hue on the unit circle, weighted by true saturation."""
     (hp, sp), (ht, st) = _hs(pred), _hs(target)
@@ -93,12 +102,29 @@ LOSSES = {
     "l1_vivid": l1_vivid,
     "weighted_mae": weighted_mae,
     "hsv_cyclic": hsv_cyclic,
+    "hsv_l1hue": hsv_l1hue,
     "hsv_cossin": hsv_cossin,
 }
+WEIGHTED = ("l1_vivid", "weighted_mae", "hsv_cyclic", "hsv_l1hue")   # take a weight: NAME@LAMBDA
 
 
 def get_loss(name: str):
+    """``LOSSES[name]``; ``NAME@LAMBDA`` (e.g. ``l1_vivid@0.25``) sets the weight ``lam`` of a
+    loss in ``WEIGHTED`` (the vividness or hue term)."""
+    base, sep, lam = name.partition("@")
     try:
-        return LOSSES[name]
+        fn = LOSSES[base]
     except KeyError:
         raise ValueError(f"unknown loss {name!r}; choose from {sorted(LOSSES)}") from None
+    if not sep:
+        return fn
+    try:
+        value = float(lam)
+    except ValueError:
+        raise ValueError(f"loss {name!r}: weight {lam!r} is not a number") from None
+    if base not in WEIGHTED or not math.isfinite(value) or value < 0:
+        raise ValueError(f"loss {name!r}: a weight >= 0 is only for {', '.join(WEIGHTED)}")
+
+    def weighted(pred, target, grey):
+        return fn(pred, target, grey, lam=value)
+    return weighted

@@ -31,9 +31,15 @@ def ssim(pred: np.ndarray, truth: np.ndarray) -> float:
     return float(structural_similarity(_check(truth), _check(pred), data_range=255, channel_axis=2))
 
 
+def ciede2000_lab(lab1: np.ndarray, lab2: np.ndarray) -> np.ndarray:
+    """CIEDE2000 (Sharma, Wu & Dalal 2005; kL = kC = kH = 1) between CIE LAB arrays (..., 3)
+    whose last axis is (L*, a*, b*) in that order; one value per colour pair."""
+    return deltaE_ciede2000(np.asarray(lab1, np.float64), np.asarray(lab2, np.float64), channel_axis=-1)
+
+
 def ciede2000(pred: np.ndarray, truth: np.ndarray) -> float:
     """Mean CIEDE2000 colour difference (D65); ~2.3 is a just-noticeable difference."""
-    return float(deltaE_ciede2000(rgb2lab(_check(truth)), rgb2lab(_check(pred))).mean())
+    return float(ciede2000_lab(rgb2lab(_check(truth)), rgb2lab(_check(pred))).mean())
 
 
 def colorfulness(img: np.ndarray) -> float:

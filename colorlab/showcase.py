@@ -3,6 +3,17 @@ colour upload as the reference and scoring against it next to the grey baseline)
 compare every model on one image, and describe the shipped checkpoints.
 
 The app (``app.py``) only wires these to widgets; nothing here knows about Gradio.
+
+Sizes, so that a 12-megapixel phone photo stays quick and small on a shared CPU:
+
+* metrics are computed at ``METRIC_PIXELS`` (512 x 512 = 0.26 MP) at most: a larger
+  prediction, its reference and the grey baseline are all area-averaged (box filter) to the
+  same size first, so every score on one photo is on the same footing;
+* what is shown (sliders, galleries) is at most ``DISPLAY_SIDE`` px on the long side;
+  Compare and Channels run the models on the photo reduced to that size (``for_display``),
+  and a full-resolution PNG is only made when asked for;
+* PNGs are written with zlib level 1: lossless, 5x faster to encode than the default for
+  about 20% more bytes.
 """
 from __future__ import annotations
 
@@ -15,8 +26,12 @@ from PIL import Image
 
 from .checkpoints import get_model, list_checkpoints
 from .imaging import load_image
-from .pipeline import colorize
+from .pipeline import accepts_hints, colorize
 from .turing import CATEGORIES
+
+METRIC_PIXELS = 512 * 512   # metrics at most this many pixels (area-averaged down)
+DISPLAY_SIDE = 1280         # long side of what galleries and sliders show
+PNG_LEVEL = 1               # zlib level: lossless either way, level 1 is the fastest
 
 SPACES = ("lab", "hsv", "rgb")
 COLOUR_THRESHOLD = 3.0   # Hasler-Suesstrunk colourfulness above which an upload counts as a colour photo
@@ -36,10 +51,16 @@ class Upload:
     grey: np.ndarray                   # uint8 (H, W, 3): the grey the model is given
     reference: np.ndarray | None       # uint8 (H, W, 3) colour ground truth, or None for a grey upload
     grey_scores: dict | None = None    # the grey baseline scored against the reference
+    metric_reference: np.ndarray | None = field(default=None, repr=False)   # reference at metric size
 
     @property
     def size(self) -> tuple[int, int]:
         return self.image.size
+
+    @property
+    def reduced(self) -> bool:
+        """Whether this upload is larger than what is displayed."""
+        return max(self.size) > DISPLAY_SIDE
 
 
 @dataclass
@@ -53,15 +74,80 @@ class Result:
     meta: dict = field(default_factory=dict)
 
 
+def metric_size(size: tuple[int, int]) -> tuple[int, int]:
+    """(w, h) scaled down, aspect kept, to at most ``METRIC_PIXELS`` pixels (unchanged if smaller)."""
+    w, h = size
+    if w * h <= METRIC_PIXELS:
+        return w, h
+    f = (METRIC_PIXELS / (w * h)) ** 0.5
+    return max(1, int(w * f)), max(1, int(h * f))
+
+
+def metric_view(arr: np.ndarray) -> np.ndarray:
+    """``arr`` (uint8 (H, W, 3)) at metric size: area-averaged, or itself if small enough."""
+    size = metric_size((arr.shape[1], arr.shape[0]))
+    if size == (arr.shape[1], arr.shape[0]):
+        return arr
+    return np.asarray(Image.fromarray(arr).resize(size, Image.Resampling.BOX))
+
+
+def display_image(image) -> Image.Image:
+    """A PIL image or uint8 array at most ``DISPLAY_SIDE`` px on its long side (Lanczos)."""
+    img = image if isinstance(image, Image.Image) else Image.fromarray(np.asarray(image))
+    w, h = img.size
+    if max(w, h) <= DISPLAY_SIDE:
+        return img
+    f = DISPLAY_SIDE / max(w, h)
+    return img.resize((max(1, round(w * f)), max(1, round(h * f))), Image.Resampling.LANCZOS)
+
+
+def grey_of(arr: np.ndarray) -> np.ndarray:
+    """The grey the model is given, as uint8 RGB, computed in bands (no image-sized floats)."""
+    import torch
+    from .colorspaces import rgb_to_grey
+    from .imaging import array_to_tensor, tensor_to_array
+    out = np.empty_like(arr)
+    step = max(1, (1 << 17) // max(1, arr.shape[1]))
+    with torch.inference_mode():
+        for r in range(0, arr.shape[0], step):
+            band = rgb_to_grey(array_to_tensor(arr[r:r + step]))
+            out[r:r + step] = tensor_to_array(band.expand(-1, 3, -1, -1))
+    return out
+
+
+def _upload(img: Image.Image) -> Upload:
+    from .metrics import colorfulness, score
+    arr = np.asarray(img)
+    grey = grey_of(arr)
+    ref_small = metric_view(arr)
+    if colorfulness(ref_small) > COLOUR_THRESHOLD:
+        return Upload(img, grey, arr, score(metric_view(grey), ref_small), ref_small)
+    return Upload(img, grey, None)
+
+
 def read_upload(src) -> Upload:
     """Load any supported image (raises ``ImageError`` with a user-facing message)."""
-    from .metrics import colorfulness, grey_baseline, score
-    img = load_image(src)
-    arr = np.asarray(img)
-    grey = grey_baseline(arr)
-    if colorfulness(arr) > COLOUR_THRESHOLD:
-        return Upload(img, grey, arr, score(grey, arr))
-    return Upload(img, grey, None)
+    return _upload(load_image(src))
+
+
+def for_display(upload: Upload) -> Upload:
+    """``upload`` reduced to display size (itself if it is no larger): what Compare and
+    Channels run the models on. Its grey baseline is re-scored on the reduced photo."""
+    if not upload.reduced:
+        return upload
+    small = _upload(display_image(upload.image))
+    if upload.reference is None:   # the colour decision is the full upload's
+        small.reference = small.grey_scores = small.metric_reference = None
+    return small
+
+
+def score_result(pred: np.ndarray, upload: Upload) -> dict | None:
+    """``pred`` scored against the upload's reference at metric size (None without one)."""
+    if upload.reference is None:
+        return None
+    from .metrics import score
+    ref = upload.metric_reference if upload.metric_reference is not None else metric_view(upload.reference)
+    return score(metric_view(pred), ref)
 
 
 def choose_checkpoint(space: str, category: str, metas: list[dict] | None = None) -> tuple[dict, str]:
@@ -81,17 +167,19 @@ def choose_checkpoint(space: str, category: str, metas: list[dict] | None = None
     return fallback, f"{wanted} is not installed; using {fallback['name']} instead."
 
 
-def run_model(upload: Upload, name: str, render_size: int | None = None, saturation: float = 1.0) -> Result:
-    """Colorize ``upload`` with checkpoint ``name``; timed, and scored when there is a reference."""
+def run_model(upload: Upload, name: str, render_size: int | None = None, saturation: float = 1.0,
+              hints=None) -> Result:
+    """Colorize ``upload`` with checkpoint ``name``; timed, and scored when there is a reference.
+    ``hints`` (a ``colorlab.hints.Hints``) are given to a model that takes them and left out
+    for an automatic-only one (``Result.meta["hints_used"]`` says which)."""
     model = get_model(name)
+    use = bool(hints) and accepts_hints(model)
     t0 = time.perf_counter()
-    out = colorize(upload.image, model, render_size or None, saturation)
+    out = colorize(upload.image, model, render_size or None, saturation, hints=hints if use else None)
     seconds = time.perf_counter() - t0
-    scores = None
-    if upload.reference is not None:
-        from .metrics import score
-        scores = score(np.asarray(out), upload.reference)
+    scores = score_result(np.asarray(out), upload)
     meta = model.meta
+    meta = dict(meta, hints_used=use)
     return Result(name, meta.get("space", model.space.name), meta.get("category", ""), out, seconds, scores, meta)
 
 
@@ -104,7 +192,7 @@ def metric_rows(result: Result, upload: Upload) -> list[list]:
     for key, label in METRIC_LABELS.items():
         better = {True: "higher", False: "lower", None: "closer to the reference"}[HIGHER_IS_BETTER[key]]
         rows.append([label, round(result.scores[key], 3), round(upload.grey_scores[key], 3), better])
-    rows.append(["reference colourfulness", round(colorfulness(upload.reference), 3), None, ""])
+    rows.append(["reference colourfulness", round(colorfulness(metric_view(upload.reference)), 3), None, ""])
     return rows
 
 
@@ -118,7 +206,7 @@ def best_per_metric(results: list[Result], reference: np.ndarray | None) -> dict
     scored = [r for r in results if r.scores]
     if reference is None or not scored:
         return best
-    target = colorfulness(reference)
+    target = colorfulness(metric_view(reference))
     for key in METRIC_LABELS:
         higher = HIGHER_IS_BETTER[key]
         if higher is None:
@@ -130,10 +218,19 @@ def best_per_metric(results: list[Result], reference: np.ndarray | None) -> dict
 
 
 def compare_all(upload: Upload, render_size: int | None = None, saturation: float = 1.0,
-                metas: list[dict] | None = None) -> tuple[list[Result], dict[str, str]]:
-    """Every installed checkpoint on one upload, in name order, and the best per metric."""
+                metas: list[dict] | None = None, progress=None, gate=None,
+                hints=None) -> tuple[list[Result], dict[str, str]]:
+    """Every installed checkpoint on one upload, in name order, and the best per metric.
+    ``progress(done, total, name)`` is called before each model (e.g. to drive a progress bar);
+    each model runs inside ``gate.step()`` if a ``colorlab.scheduling.CpuGate`` is given."""
+    import contextlib
     metas = list_checkpoints() if metas is None else metas
-    results = [run_model(upload, m["name"], render_size, saturation) for m in metas]
+    results = []
+    for i, m in enumerate(metas):
+        if progress is not None:
+            progress(i, len(metas), m["name"])
+        with gate.step() if gate is not None else contextlib.nullcontext():
+            results.append(run_model(upload, m["name"], render_size, saturation, hints))
     return results, best_per_metric(results, upload.reference)
 
 
@@ -221,13 +318,15 @@ def model_card(meta: dict) -> str:
 
 
 def save_png(image: Image.Image, directory: Path, name: str) -> Path:
-    """Write ``image`` as a PNG without metadata to ``directory/name`` (made if needed)."""
+    """Write ``image`` as a PNG without metadata to ``directory/name`` (made if needed),
+    lossless at the fastest zlib level (``PNG_LEVEL``)."""
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / name
-    Image.fromarray(np.asarray(image)).save(path, format="PNG", optimize=False)
+    Image.fromarray(np.asarray(image)).save(path, format="PNG", optimize=False, compress_level=PNG_LEVEL)
     return path
 
 
-__all__ = ["CATEGORIES", "COMPARE_HEADERS", "MODEL_HEADERS", "SPACES", "Result", "Upload", "best_per_metric",
-           "caption", "choose_checkpoint", "compare_all", "compare_rows", "metric_rows", "model_card",
-           "model_rows", "read_upload", "run_model", "save_png"]
+__all__ = ["CATEGORIES", "COMPARE_HEADERS", "DISPLAY_SIDE", "METRIC_PIXELS", "MODEL_HEADERS", "SPACES", "Result",
+           "Upload", "best_per_metric", "caption", "choose_checkpoint", "compare_all", "compare_rows",
+           "display_image", "for_display", "grey_of", "metric_rows", "metric_size", "metric_view", "model_card",
+           "model_rows", "read_upload", "run_model", "save_png", "score_result"]

@@ -1,7 +1,7 @@
 """The app in a real browser: Debian's headless Chromium driven by Playwright.
 
 Upload a photo, colorize it and see both images of the before/after slider; then
-play one Turing-test session to its result and open the results view.
+play one side-by-side Turing study session to its result and open the results view.
 """
 from __future__ import annotations
 
@@ -23,10 +23,18 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow,
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (Python) is not installed")
 
 
+TOKEN = "browser-organiser-token"
+
+
 @pytest.fixture(scope="module")
 def app(weights_dir, tmp_path_factory):
-    with running_app(weights_dir, tmp_path_factory.mktemp("browser")) as (url, data):
-        yield url
+    mp = pytest.MonkeyPatch()
+    mp.setenv("COLORLAB_ORGANISER_TOKEN", TOKEN)   # the server inherits it: publishing is on
+    try:
+        with running_app(weights_dir, tmp_path_factory.mktemp("browser")) as (url, data):
+            yield url
+    finally:
+        mp.undo()
 
 
 @pytest.fixture(scope="module")
@@ -58,24 +66,46 @@ def test_upload_colorize_and_see_both_slider_images(page):
     assert "lab-general" in status and "reference" in status
 
 
-def test_turing_session_to_its_result(page, app):
+def test_side_by_side_session_to_its_result(page, app):
+    """A 2AFC study with a 1.5 s exposure limit, opened from its rater link: both pictures
+    show, hide after the limit, the rater picks a side four times, sees the result, and the
+    results view and the CSV export have the four answers."""
     from gradio_client import Client
-    Client(app, verbose=False).predict(["hsv-general", "rgb-general"], ["landscapes"], 4, api_name="/turing_publish")
+    client = Client(app, verbose=False)
+    note, _ = client.predict(TOKEN, "2afc", ["lab-general", "rgb-general"], ["landscapes"], 3, 25, 1500, True, None,
+                             api_name="/turing_publish")
+    study_id = re.search(r"Study \*\*(\d+)\*\*", note).group(1)
+    assert "3 trials + 1 attention checks" in note
+    page.goto(f"{app}?study={study_id}")
     page.get_by_role("tab", name="Turing test").click()
+    page.wait_for_function(f"() => document.querySelector('#turing-study textarea, #turing-study input')"
+                           f".value === '{study_id}'")
     page.click("#turing-start")
+    srcs = set()
     for k in range(4):
         page.wait_for_function(f"() => document.querySelector('#turing-text').innerText.includes('{k + 1} of 4')")
-        page.wait_for_function("() => { const i = document.querySelector('#turing-image img');"
-                               " return i && i.complete && i.naturalWidth === 256; }")
-        if k == 0:
-            page.locator("#turing-score").get_by_text("4", exact=True).click()   # the optional realism score
-        page.click("#turing-real" if k % 2 else "#turing-colorized")
+        page.wait_for_function("() => ['#turing-left', '#turing-right'].every(s => {"
+                               " const i = document.querySelector(s + ' img');"
+                               " return i && i.complete && i.naturalWidth === 256; })")
+        assert not page.locator("#turing-real").is_visible()          # the single-image buttons are hidden
+        pair = page.eval_on_selector_all("#turing-left img, #turing-right img", "els => els.map(e => e.src)")
+        assert len(pair) == 2 and pair[0] != pair[1] and not srcs & set(pair)
+        srcs |= set(pair)
+        if k == 0:   # the exposure limit: visible first, hidden after 1.5 s
+            assert page.eval_on_selector("#turing-left", "e => getComputedStyle(e).visibility") == "visible"
+            page.wait_for_function("() => getComputedStyle(document.querySelector('#turing-left')).visibility"
+                                   " === 'hidden'", timeout=15_000)
+        page.click("#turing-left-btn" if k % 2 else "#turing-right-btn")
     page.wait_for_function("() => document.querySelector('#turing-text').innerText.includes('Finished')")
     assert "of 4 correct" in page.inner_text("#turing-text")
-    assert not page.locator("#turing-real").is_visible()
-    page.get_by_text("Results").first.click()
+    assert not page.locator("#turing-left-btn").is_visible()
+    page.locator("#turing-results-box").get_by_text("Results").first.click()
     page.click("#turing-results")
-    page.wait_for_function("() => document.querySelector('#turing-results-note').innerText.includes('ratings')")
-    assert page.inner_text("#turing-results-note").startswith("4 ratings")
-    rows = Path(Client(app, verbose=False).predict(api_name="/turing_export")).read_text().splitlines()[1:]
-    assert len(rows) == 4 and sum(bool(re.search(r",(real|colorized),4,", r)) for r in rows) == 1   # round 1 score
+    page.wait_for_function("() => document.querySelector('#turing-results-note').innerText.includes('answers')")
+    assert page.inner_text("#turing-results-note").startswith(f"4 answers in study {study_id} (2afc")
+    page.wait_for_selector("#turing-plot img, #turing-plot svg, #turing-plot canvas")
+    rows = Path(client.predict(study_id, api_name="/turing_export")).read_text().splitlines()
+    assert rows[0].startswith("study_id,protocol,session_id,trial,photo,category,condition,kind")
+    body = [r.split(",") for r in rows[1:]]
+    assert len(body) == 4 and {r[1] for r in body} == {"2afc"} and sum(r[7] == "catch" for r in body) == 1
+    assert all(r[9].count("|") == 1 and "real" in r[9] for r in body)    # shown order, side by side

@@ -63,9 +63,10 @@ def setup(tmp_path_factory):
 
 
 def run(root, weights, *extra):
+    scores = [] if "--scores" in extra else ["--scores", "none"]     # not the repository's docs/scores
     return report.main(["--weights-dir", str(weights), "--results", str(root / "docs" / "results.md"),
                         "--figure", str(root / "docs" / "examples.png"), "--readme", str(root / "README.md"),
-                        "--examples", "2", *extra])
+                        "--examples", "2", *scores, *extra])
 
 
 @pytest.mark.slow      # ~5 s on an idle 2-core machine (matplotlib figure of 20 panels)
@@ -161,3 +162,27 @@ def test_replace_block():
     assert report.replace_block(text, "NEW\n") == "a\n<!-- results:start -->\nNEW\n<!-- results:end -->\nb\n"
     assert report.replace_block("a\n<!-- results:end --> <!-- results:start -->", "N") is None
     assert report.replace_block("plain", "N") is None
+
+
+def test_intervals_and_paired_differences_from_per_image_scores(setup, capsys):
+    from colorlab import stats
+    from train import scores as scores_mod
+    root, data, weights = setup
+    out = root / "scores"
+    assert scores_mod.main(["--weights-dir", str(weights), "--out", str(out)]) == 0
+    assert run(root, weights, "--no-figure", "--scores", str(out)) == 0
+    md = (root / "docs" / "results.md").read_text()
+    assert "95% bootstrap intervals" in md
+    per = json.loads((out / "hsv-faces.json").read_text())["sets"]["faces"]["variants"]["shipped"]["metrics"]
+    psnr = stats.mean_ci(per["psnr"])
+    row = next(line for line in md.splitlines() if line.startswith("| hsv-faces"))
+    assert f"| {psnr.format('.2f')} (" in row                       # mean [low, high] (grey)
+    assert "rgb-landscapes | landscapes | rgb | rgb_unet | 1.00 | — |" in md   # no scores: no interval
+    grey = json.loads((out / "grey.json").read_text())["sets"]["faces"]["variants"]["grey"]["metrics"]
+    diff = stats.paired_diff_ci(per["ciede2000"], grey["ciede2000"])
+    line = next(x for x in md.splitlines() if x.startswith("| hsv-faces | faces | +") or
+                x.startswith("| hsv-faces | faces | -"))
+    assert diff.format(".2f", signed=True) in line                   # model - grey, paired
+    assert "| faces | lab-faces - hsv-faces |" in md and "| faces | lab-faces - rgb-faces |" in md
+    assert "| faces | lab-faces - lab-general |" in md               # category model - general, on faces
+    assert "| general | lab-general - hsv-general |" in md

@@ -1,0 +1,100 @@
+"""Big photos on a shared CPU: bounded metric and display sizes, lossless fast PNGs, quick jobs
+ahead of Compare's next model, and the server's memory for a 12-MP Compare."""
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from apphelp import ROOT, _bench
+from colorlab import showcase
+from colorlab.scheduling import CpuGate
+
+
+def colourful(w, h, seed=0):
+    rng = np.random.default_rng(seed)
+    return Image.fromarray(rng.integers(0, 256, (6, 8, 3), dtype=np.uint8)).resize((w, h), Image.BICUBIC)
+
+
+def test_metrics_are_computed_at_the_bounded_resolution(monkeypatch):
+    seen = []
+    import colorlab.metrics as metrics
+    real = metrics.score
+    monkeypatch.setattr(metrics, "score", lambda p, t: seen.append((p.shape, t.shape)) or real(p, t))
+    upload = showcase.read_upload(colourful(2400, 1600))
+    showcase.score_result(np.asarray(colourful(2400, 1600, 1)), upload)
+    assert len(seen) == 2   # the grey baseline, then the prediction
+    for pred, truth in seen:
+        assert pred == truth and pred[0] * pred[1] <= showcase.METRIC_PIXELS
+        assert pred[1] / pred[0] == pytest.approx(1.5, abs=0.01)
+    small = showcase.read_upload(colourful(120, 90))
+    assert small.metric_reference.shape == (90, 120, 3)   # small photos are scored as they are
+
+
+def test_display_size_and_the_reduced_upload():
+    upload = showcase.read_upload(colourful(3000, 2000))
+    assert upload.reduced and upload.size == (3000, 2000)
+    shown = showcase.for_display(upload)
+    assert shown.size == (showcase.DISPLAY_SIDE, round(2000 * showcase.DISPLAY_SIDE / 3000))
+    assert shown.reference is not None and shown.grey.shape[:2] == shown.reference.shape[:2]
+    assert max(showcase.display_image(upload.grey).size) == showcase.DISPLAY_SIDE
+    small = showcase.read_upload(colourful(200, 100))
+    assert showcase.for_display(small) is small and not small.reduced
+    grey = showcase.read_upload(colourful(3000, 2000).convert("L"))
+    assert showcase.for_display(grey).reference is None
+
+
+def test_pngs_are_lossless(tmp_path):
+    arr = np.random.default_rng(3).integers(0, 256, (64, 80, 3), dtype=np.uint8)
+    path = showcase.save_png(Image.fromarray(arr), tmp_path, "x.png")
+    np.testing.assert_array_equal(np.asarray(Image.open(path)), arr)
+
+
+def test_a_quick_job_waits_for_one_step_of_a_long_one_not_all_of_it():
+    gate, events, step = CpuGate(1), [], 0.15
+
+    def long_job():
+        for i in range(6):
+            with gate.step():
+                events.append(("long", i))
+                time.sleep(step)
+
+    t = threading.Thread(target=long_job)
+    t.start()
+    time.sleep(step * 1.5)                 # the long job is in its second step
+    t0 = time.perf_counter()
+    with gate.quick():
+        waited = time.perf_counter() - t0
+        events.append(("quick", None))
+    t.join()
+    assert waited < 2 * step, waited
+    assert events.index(("quick", None)) <= 3, events   # between steps, not after all six
+    with pytest.raises(ValueError):
+        CpuGate(0)
+
+
+@pytest.mark.slow
+def test_a_12_megapixel_compare_stays_under_the_memory_target(tmp_path):
+    """Compare on a 12-MP colour photo through the app with every shipped model: the server's
+    peak resident memory (VmHWM, the whole process) stays under 1.5 GB."""
+    pytest.importorskip("gradio_client")
+    from gradio_client import Client, handle_file
+    bench = _bench()
+    photo = tmp_path / "big.jpg"
+    bench.colour_photo(4000, 3000).save(photo, quality=92)
+    proc, url = bench.start_app(ROOT / "weights", tmp_path / "data", tmp_path / "app.log")
+    try:
+        client = Client(url, verbose=False, download_files=str(tmp_path / "downloads"))
+        grid, table, note = client.predict(handle_file(str(photo)), 0, 1.0, api_name="/compare")
+        assert len(grid) == len(list((ROOT / "weights").glob("*.safetensors")))
+        for cell in grid[:2]:
+            assert max(Image.open(cell["image"]).size) == showcase.DISPLAY_SIDE
+        assert "PSNR" in grid[0]["caption"] and "MP" in note
+        peak = bench.proc_status_mb(proc.pid, "VmHWM")
+        assert peak is not None and peak <= bench.BIG_PEAK_TARGET_MB, f"server peak {peak:.0f} MB"
+    finally:
+        proc.terminate()
+        proc.wait(30)

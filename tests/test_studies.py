@@ -1,0 +1,349 @@
+"""Turing studies (colorlab.studies): the shipped pool, counterbalanced plans without
+repeats, organiser access, the store, the statistics (coverage of the intervals with
+simulated raters) and a session from start to result on the tiny test checkpoints."""
+from __future__ import annotations
+
+import csv
+import io
+import random
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from scipy.stats import binomtest
+
+from colorlab import studies
+from colorlab.studies import plan, stats
+from colorlab.studies.plan import Settings, Study, plan_session, session_lengths
+from colorlab.studies.pool import POOL_DIR, ROOT, Photo, hue_turned
+
+TOKEN = "s3cret-token"
+DATA = ROOT.parent / "shared" / "data"
+MODELS3 = ("m-a", "m-b", "m-c")
+
+
+def fake_photos(n: int, cats=("faces", "landscapes", "general")) -> list[Photo]:
+    return [Photo(cats[i % len(cats)], Path(f"/nowhere/{i:04d}.jpg"), f"{i:064x}") for i in range(n)]
+
+
+def study(protocol=plan.TWO_AFC, models=MODELS3, n_photos=60, trials=20, catch_share=0.1, study_id=1) -> Study:
+    return Study(study_id, Settings(protocol, models, trials=trials, catch_share=catch_share),
+                 tuple(fake_photos(n_photos)))
+
+
+def session_id(study_id: int, k: int) -> str:
+    return plan.make_session_id(study_id, k, f"{k * 7919 % 65536:04x}")
+
+
+# ---------------------------------------------------------------- the shipped pool
+
+def test_shipped_pool_is_held_out_credited_and_small():
+    pool = studies.shipped_pool()
+    per = Counter(p.category for p in pool)
+    assert set(per) == set(studies.CATEGORIES) and min(per.values()) >= 60
+    files = [p for p in POOL_DIR.rglob("*") if p.is_file()]
+    assert sum(p.stat().st_size for p in files) <= 10 * 2 ** 20
+    examples = {p.stem for p in (ROOT / "examples").rglob("*.jpg")}
+    credits = (POOL_DIR / "CREDITS.md").read_text()
+    for p in pool:
+        assert p.path.stem not in examples, f"{p.photo_id} is also an app example"
+        assert p.path.stem in credits, f"{p.photo_id} is not credited"
+        with Image.open(p.path) as img:
+            assert img.format == "JPEG" and min(img.size) <= 256
+    if DATA.is_dir():   # the source sets: every pool photo is a val photo, none a training photo
+        for cat in studies.CATEGORIES:
+            val = {q.stem for q in (DATA / cat / "val").rglob("*.jpg")}
+            train = {q.stem for q in (DATA / cat / "train").rglob("*.jpg")}
+            stems = {p.path.stem for p in pool if p.category == cat}
+            assert stems <= val and not stems & train
+
+
+def test_hue_turned_catch_image(photo):
+    turned = np.asarray(hue_turned(photo), float)
+    orig = np.asarray(photo, float)
+    assert turned.shape == orig.shape
+    # the disc is red (220, 40, 40): turned 180 degrees it becomes cyan
+    r, g, b = turned[36, 48]
+    assert g > r + 100 and b > r + 100
+    assert np.abs(np.asarray(hue_turned(hue_turned(photo)), float) - orig).mean() < 6
+
+
+# ---------------------------------------------------------------- plans
+
+@pytest.mark.parametrize("protocol", plan.PROTOCOLS)
+@pytest.mark.parametrize("n_photos,trials,catch_share", [(60, 20, 0.1), (13, 20, 0.2), (7, 5, 0.0), (192, 24, 0.1)])
+def test_no_photo_twice_in_a_session(protocol, n_photos, trials, catch_share):
+    st = study(protocol, n_photos=n_photos, trials=trials, catch_share=catch_share)
+    main, catch = st.lengths()
+    assert main + catch <= n_photos
+    for k in range(40):
+        trials_ = plan_session(st, session_id(1, k))
+        assert len(trials_) == main + catch
+        photos = [t.photo.photo_id for t in trials_]
+        assert len(set(photos)) == len(photos), f"session {k} repeats a photo"
+        assert Counter(t.kind for t in trials_)["catch"] == catch
+        for t in trials_:
+            if protocol == plan.TWO_AFC:
+                assert sorted(t.shown) == sorted([studies.REAL, t.condition]) and t.truth in (plan.LEFT, plan.RIGHT)
+                assert t.shown[0 if t.truth == plan.LEFT else 1] == studies.REAL
+            else:
+                assert t.shown == [t.condition] and t.truth == (studies.REAL if t.condition == studies.REAL
+                                                                  else plan.COLORIZED)
+
+
+@pytest.mark.parametrize("protocol", plan.PROTOCOLS)
+@pytest.mark.parametrize("n_photos,trials,sessions", [(60, 20, 37), (64, 16, 50), (13, 5, 29), (192, 20, 61)])
+def test_latin_square_balance(protocol, n_photos, trials, sessions):
+    """Over any number of sessions every photo has been in every condition equally often
+    within 1; within a session the conditions are balanced within 2."""
+    st = study(protocol, n_photos=n_photos, trials=trials)
+    conds = st.conditions
+    counts = Counter()
+    for k in range(sessions):
+        ts = [t for t in plan_session(st, session_id(1, k)) if t.kind == "main"]
+        per_cond = Counter(t.condition for t in ts)
+        assert max(per_cond[c] for c in conds) - min(per_cond[c] for c in conds) <= 2
+        counts.update((t.photo.photo_id, t.condition) for t in ts)
+        per_photo = [[counts[(p.photo_id, c)] for c in conds] for p in st.photos]
+        assert max(max(r) - min(r) for r in per_photo) <= 1, f"unbalanced after {k + 1} sessions"
+    # exactly equal once the sessions have made C full passes over the pool
+    st = study(protocol, n_photos=12, trials=12, catch_share=0)
+    counts = Counter((t.photo.photo_id, t.condition) for k in range(len(st.conditions))
+                     for t in plan_session(st, session_id(1, k)) if t.kind == "main")
+    assert set(counts.values()) == {1} and len(counts) == 12 * len(st.conditions)
+
+
+def test_plan_is_reproducible_from_the_session_id_and_shuffled():
+    st = study()
+    a = plan_session(st, "1-3-beef")
+    assert a == plan_session(st, "1-3-beef")
+    b = plan_session(st, "1-3-cafe")           # same place in the rotation, another order
+    assert sorted(t.photo.photo_id for t in a) == sorted(t.photo.photo_id for t in b) and a != b
+    sides = Counter(t.truth for k in range(30) for t in plan_session(st, session_id(1, k)))
+    assert abs(sides[plan.LEFT] - sides[plan.RIGHT]) < 0.15 * sum(sides.values())
+    with pytest.raises(ValueError):
+        plan_session(st, "not-a-session")
+
+
+def test_short_pool_shortens_the_session_and_says_so(weights_dir, tmp_path, monkeypatch):
+    s = Settings(plan.TWO_AFC, ("a",), trials=20, catch_share=0.1)
+    assert session_lengths(s, 192) == (20, 2) and session_lengths(s, 10) == (9, 1)
+    assert session_lengths(Settings(plan.SINGLE, ("a",), trials=20, catch_share=0), 5) == (5, 0)
+    monkeypatch.setenv(studies.TOKEN_ENV, TOKEN)
+    folder = tmp_path / "own"
+    folder.mkdir()
+    for i in range(6):
+        Image.fromarray(np.full((40, 50, 3), 30 * i, np.uint8)).save(folder / f"p{i}.png")
+    (folder / "broken.jpg").write_bytes(b"not a jpeg")
+    lab = studies.Lab(studies.StudyStore(tmp_path / "data"), weights_dir)
+    st, note = lab.publish(TOKEN, Settings(plan.SINGLE, ("lab-general",), trials=20, pool=str(folder)))
+    assert len(st.photos) == 6 and st.lengths() == (5, 1)
+    assert "Shorter than the 20 trials" in note and "broken.jpg" in note
+
+
+# ---------------------------------------------------------------- organiser access
+
+@pytest.mark.parametrize("env,given,message", [(None, TOKEN, "COLORLAB_ORGANISER_TOKEN"), ("", TOKEN, "turned off"),
+                                               (TOKEN, "wrong", "Wrong organiser token"),
+                                               (TOKEN, "", "Wrong organiser token"),
+                                               (TOKEN, None, "Wrong organiser token")])
+def test_missing_or_wrong_token_is_refused_and_nothing_stored(weights_dir, tmp_path, monkeypatch, env, given,
+                                                              message, photo):
+    if env is None:
+        monkeypatch.delenv(studies.TOKEN_ENV, raising=False)
+    else:
+        monkeypatch.setenv(studies.TOKEN_ENV, env)
+    store = studies.StudyStore(tmp_path / "data")
+    lab = studies.Lab(store, weights_dir)
+    upload = tmp_path / "mine.png"
+    photo.save(upload)
+    with pytest.raises(studies.AccessDenied, match=message):
+        lab.publish(given, Settings(plan.TWO_AFC, ("lab-general",)))
+    with pytest.raises(studies.AccessDenied, match=message):
+        store.publish(given, Settings(plan.TWO_AFC, ("lab-general",)), fake_photos(5), "t")
+    with pytest.raises(studies.AccessDenied, match=message):
+        lab.import_photos(given, [upload])
+    assert store.studies() == [] and not (tmp_path / "data" / "pools").exists()
+    monkeypatch.setenv(studies.TOKEN_ENV, TOKEN)
+    st, _ = lab.publish(TOKEN, Settings(plan.TWO_AFC, ("lab-general",)))
+    with pytest.raises(studies.AccessDenied):
+        lab.close(given if given != TOKEN else "nope", st.study_id)
+    assert not lab.study(st.study_id).closed
+
+
+def test_token_is_compared_in_constant_time(monkeypatch):
+    import hmac
+    calls = []
+    monkeypatch.setattr(hmac, "compare_digest", lambda a, b: calls.append((a, b)) or a == b)
+    monkeypatch.setenv(studies.TOKEN_ENV, TOKEN)
+    studies.check_token(TOKEN)
+    assert calls == [(TOKEN.encode(), TOKEN.encode())]
+
+
+# ---------------------------------------------------------------- store and sessions
+
+def test_studies_are_immutable_several_at_once_and_closable(weights_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv(studies.TOKEN_ENV, TOKEN)
+    lab = studies.Lab(studies.StudyStore(tmp_path), weights_dir)
+    a, _ = lab.publish(TOKEN, Settings(plan.TWO_AFC, ("lab-general", "hsv-general"), ("faces",), trials=6))
+    b, _ = lab.publish(TOKEN, Settings(plan.SINGLE, ("rgb-general",), ("landscapes",), trials=4, catch_share=0))
+    assert lab.study(None).study_id == b.study_id == lab.study("").study_id   # the plain link: latest open
+    assert lab.study(a.study_id) == a and {p.category for p in a.photos} == {"faces"}
+    s1, s2 = lab.start(a.study_id), lab.start(a.study_id)
+    assert plan.parse_session_id(s1.session_id) == (a.study_id, 0)
+    assert plan.parse_session_id(s2.session_id) == (a.study_id, 1)
+    assert s1.trials == plan_session(lab.study(a.study_id), s1.session_id)
+    lab.close(TOKEN, b.study_id)
+    assert lab.study(None).study_id == a.study_id
+    with pytest.raises(LookupError, match="closed"):
+        lab.start(b.study_id)
+    with pytest.raises(LookupError, match="no open study"):
+        lab.close(TOKEN, b.study_id)
+    with pytest.raises(LookupError, match="no study"):
+        lab.start(999)
+    assert not hasattr(lab.store, "update") and not any("settings" in n and n != "settings" for n in dir(lab.store))
+
+
+@pytest.mark.parametrize("protocol", plan.PROTOCOLS)
+def test_session_from_start_to_result(weights_dir, tmp_path, monkeypatch, protocol):
+    monkeypatch.setenv(studies.TOKEN_ENV, TOKEN)
+    store = studies.StudyStore(tmp_path / "data")
+    lab = studies.Lab(store, weights_dir)
+    st, note = lab.publish(TOKEN, Settings(protocol, ("lab-general", "rgb-general"), ("landscapes",), trials=4,
+                                           catch_share=0.2, size=64))
+    assert "4 trials + 1 attention checks" in note
+    made = []
+    real_make = studies.Preparer.make
+    monkeypatch.setattr(studies.Preparer, "make", lambda self, p, c: made.append((p, c)) or real_make(self, p, c))
+    session = lab.start(st.study_id)
+    names = []
+    while not session.done:
+        files = session.serve(lab.preparer(64), tmp_path / f"scratch{session.position}")
+        names.append([f.name for f in files])
+        for f in files:
+            with Image.open(f) as img:
+                assert img.size == (64, 64) and img.mode == "RGB" and not img.info
+        trial = session.current()
+        assert session.answer(trial.truth if trial.kind == "catch" else plan.LEFT if trial.right else
+                              studies.REAL, store, "v1", score=4)
+    assert names == ([["a.png", "b.png"]] if protocol == plan.TWO_AFC else [["image.png"]]) * 5
+    with pytest.raises(ValueError, match="finished"):
+        session.answer(studies.REAL, store, "v1")
+    rows = store.answers(st.study_id)
+    assert len(rows) == 5 and {r["session_id"] for r in rows} == {session.session_id}
+    assert all(r["response_ms"] >= 0 and r["app_version"] == "v1" for r in rows)
+    assert all((r["score"] == 4) == (protocol == plan.SINGLE) for r in rows)
+    assert all(bool(r["checkpoint_sha256"]) == (r["condition"] not in ("real", "catch")) for r in rows)
+    # a second session with the same pictures is served from the disk cache
+    n_made = len(made)
+    again = studies.Session(st, session.session_id, session.trials)
+    while not again.done:
+        again.serve(lab.preparer(64), tmp_path / "again")
+        again.position += 1
+    assert len(made) == n_made
+    _, res = lab.results(st.study_id)
+    assert res["raters"][0]["attention"] == "passed" and res["excluded"] == []
+    text = lab.export_csv(st.study_id)
+    out = list(csv.DictReader(io.StringIO(text)))
+    assert tuple(out[0]) == stats.CSV_COLUMNS and len(out) == 5
+    assert {r["protocol"] for r in out} == {protocol} and {r["attention"] for r in out} == {"passed"}
+    assert all(bool(r["shown_order"]) == (protocol == plan.TWO_AFC) for r in out)
+
+
+def test_double_submit_closed_study_and_bad_answers(tmp_path, monkeypatch):
+    monkeypatch.setenv(studies.TOKEN_ENV, TOKEN)
+    store = studies.StudyStore(tmp_path)
+    st = store.publish(TOKEN, Settings(plan.TWO_AFC, ("m",)), fake_photos(10), "t")
+    sid = store.start_session(st.study_id)
+    ans = studies.Answer(st.study_id, sid, 0, "faces/x", "faces", "m", "main", "left", "right", 900, "t")
+    assert store.add_answer(ans) and not store.add_answer(ans)
+    for bad in (dict(answer="real"), dict(answer="maybe"), dict(response_ms=-1), dict(score=6)):
+        with pytest.raises(ValueError):
+            store.add_answer(studies.Answer(**{**ans.__dict__, "trial": 1, **bad}))
+    store.close(TOKEN, st.study_id)
+    with pytest.raises(LookupError, match="closed"):
+        store.add_answer(studies.Answer(**{**ans.__dict__, "trial": 2}))
+    assert store.count(st.study_id) == 1 and store.integrity_ok()
+    conn = store._conn()
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2
+
+
+# ---------------------------------------------------------------- statistics
+
+def test_wilson_and_holm_known_values():
+    lo, hi = stats.wilson(5, 10)
+    assert (lo, hi) == pytest.approx((0.2366, 0.7634), abs=1e-4)
+    assert stats.wilson(0, 0) == (0.0, 1.0)
+    assert stats.wilson(0, 10)[0] == 0 and stats.wilson(10, 10)[1] == pytest.approx(1.0)
+    assert stats.holm([0.01, 0.04, 0.03, 0.5]) == pytest.approx([0.04, 0.09, 0.09, 0.5])
+    assert stats.holm([0.02, 0.01]) == pytest.approx([0.02, 0.02])
+
+
+def simulate(st: Study, p_fool: dict[str, float], sessions: int, rng: random.Random, careless: int = 0) -> list[dict]:
+    """Answer rows of ``sessions`` simulated raters: a colorization of model m fools with
+    probability p_fool[m] (single: a real photo is judged real with p_fool["real"]);
+    catch trials are answered right, except by the first ``careless`` sessions (at random)."""
+    rows, rid = [], 0
+    for k in range(sessions):
+        sid = session_id(st.study_id, k)
+        for t in plan_session(st, sid):
+            if t.kind == "catch":
+                right = rng.random() < (0.5 if k < careless else 1.0)
+            else:
+                fool = rng.random() < p_fool[t.condition]
+                right = not fool if t.condition != studies.REAL else fool
+            other = {plan.LEFT: plan.RIGHT, plan.RIGHT: plan.LEFT, studies.REAL: plan.COLORIZED,
+                     plan.COLORIZED: studies.REAL}[t.truth]
+            rid += 1
+            rows.append({"id": rid, "study_id": st.study_id, "session_id": sid, "kind": t.kind,
+                         "condition": t.condition, "category": t.photo.category, "truth": t.truth,
+                         "answer": t.truth if right else other, "response_ms": 1000, "photo": t.photo.photo_id})
+    return rows
+
+
+@pytest.mark.parametrize("protocol", plan.PROTOCOLS)
+def test_intervals_cover_the_true_fooling_rates(protocol):
+    """Simulated raters with known fooling probabilities, 300 studies of 25 sessions: the
+    95% Wilson intervals (per model, all categories) cover the true rates about 95% of the
+    time (binomial test of the coverage count against 0.95 does not reject at 0.001)."""
+    truth = {"m-a": 0.15, "m-b": 0.35, "m-c": 0.5, studies.REAL: 0.8}
+    rng = random.Random(1)
+    st = study(protocol, n_photos=60, trials=20, catch_share=0)
+    covered = total = 0
+    for rep in range(300):
+        res = stats.results(simulate(st, truth, 25, rng), st.settings)
+        for r in res["rates"]:
+            if r["category"] == stats.ALL:
+                total += 1
+                covered += r["ci_low"] <= truth[r["model"]] <= r["ci_high"]
+    assert total == 300 * len(st.conditions)
+    assert binomtest(covered, total, 0.95).pvalue > 0.001, f"coverage {covered / total:.3f}"
+    assert 0.93 <= covered / total <= 0.97
+
+
+def test_results_tests_pairs_and_attention_exclusion():
+    rng = random.Random(2)
+    st = study(plan.TWO_AFC, n_photos=90, trials=30, catch_share=0.1)
+    rows = simulate(st, {"m-a": 0.1, "m-b": 0.45, "m-c": 0.5}, 60, rng, careless=10)
+    res = stats.results(rows, st.settings)
+    att = stats.attention(rows, st.settings.catch_pass)
+    failed = {s for s, a in att.items() if a == "failed"}
+    assert failed and failed <= {session_id(1, k) for k in range(10)} and set(res["excluded"]) == failed
+    assert res["used"] == sum(r["kind"] == "main" and r["session_id"] not in failed for r in rows)
+    overall = {r["model"]: r for r in res["rates"] if r["category"] == stats.ALL}
+    assert overall["m-a"]["p_vs_half"] < 1e-6 and overall["m-c"]["p_vs_half"] > 0.001
+    k, n = overall["m-b"]["k"], overall["m-b"]["n"]
+    assert overall["m-b"]["p_vs_half"] == pytest.approx(binomtest(k, n, 0.5).pvalue)
+    pairs = {(p["a"], p["b"]): p for p in res["pairs"]}
+    assert set(pairs) == {("m-a", "m-b"), ("m-a", "m-c"), ("m-b", "m-c")}
+    assert pairs[("m-a", "m-c")]["p_holm"] < 1e-6 and pairs[("m-b", "m-c")]["p_holm"] > 0.01
+    assert [p["p_holm"] for p in res["pairs"]] == pytest.approx(stats.holm([p["p"] for p in res["pairs"]]))
+    assert sum(r["n"] for r in res["rates"] if r["category"] != stats.ALL) == res["used"]
+    raters = {r["session_id"]: r for r in res["raters"]}
+    assert len(raters) == 60 and all(raters[s]["included"] is (s not in failed) for s in raters)
+    with_failed = stats.results(rows, st.settings, include_failed=True)
+    assert with_failed["excluded"] == [] and with_failed["used"] > res["used"]
+    assert stats.plot(res).axes and stats.plot(stats.results([], st.settings)).axes
