@@ -245,6 +245,10 @@ class ColorSpace:
         HSV: S, RGB: distance from the pixel's channel mean in [-1, 1] units)."""
         raise NotImplementedError
 
+    def blend(self, pred: torch.Tensor, prior: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+        """``(1 - w) pred + w prior`` in network units, w (N,1,H,W) in [0, 1]; differentiable."""
+        return pred + w * (prior - pred)
+
 
 class LabSpace(ColorSpace):
     name, channels, chroma_channels = "lab", ("L", "a", "b"), 2
@@ -336,6 +340,12 @@ class HsvSpace(ColorSpace):
     def decode(self, grey, pred, saturation=1.0):
         hue, sat = self.hs_from_pred(pred, grey.shape[-2:])
         return self.assemble_in_gamut(grey, hue, (sat * saturation).clamp(0, 1))
+
+    def blend(self, pred, prior, w):
+        """Hue is blended around the circle (as cos/sin), so red does not pass through cyan."""
+        hp, hq = hue_to_unit((pred[:, :1] + 1) / 2), hue_to_unit((prior[:, :1] + 1) / 2)
+        hue = unit_to_hue(hp + w * (hq - hp) + 1e-6 * hp)    # the 1e-6 keeps atan2 off (0, 0)
+        return torch.cat([hue * 2 - 1, pred[:, 1:] + w * (prior[:, 1:] - pred[:, 1:])], 1)
 
     def to_channels(self, rgb):
         return rgb_to_hsv(rgb)

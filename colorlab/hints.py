@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from .colorspaces import AB_SCALE, lab_to_rgb, rgb_to_lab
+from .colorspaces import AB_SCALE, grey_to_L, lab_to_rgb, rgb_to_lab
 
 MAX_POINTS = 256
 HINT_CHANNELS = 9
@@ -275,3 +275,12 @@ def tint_of(photo: np.ndarray) -> str:
     (shown at the photo's mean lightness, so the colour picker looks like the scene)."""
     lab = rgb_to_lab(torch.from_numpy(np.array(photo, copy=True)).permute(2, 0, 1)[None].float() / 255)
     return ab_to_hex((float(lab[0, 1].mean()), float(lab[0, 2].mean())), float(lab[0, 0].mean().clamp(25, 85)))
+
+
+def prior(space, grey: torch.Tensor, maps: torch.Tensor) -> torch.Tensor:
+    """The naive propagation as ``space``'s network target: the grey's L* with the spread
+    chroma (hint channels 6, 7) -> (N, C, h, w) in network units, at the maps' size. A
+    hint-aware network with a prior gate blends its output towards it near the points."""
+    lab = torch.cat([grey_to_L(grey.clamp(0, 1)), maps[:, 6:8] * AB_SCALE], 1)
+    return space.target(lab_to_rgb(lab).clamp(0, 1))
+

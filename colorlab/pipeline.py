@@ -12,7 +12,7 @@ from PIL import Image
 
 from .checkpoints import Colorizer
 from .colorspaces import lab_to_rgb_in_gamut, rgb_to_grey, rgb_to_lab
-from .hints import NO_HINTS, Hints, hint_maps, make_hints
+from .hints import NO_HINTS, Hints, hint_maps, make_hints, prior
 from .imaging import MAX_PIXELS, array_to_tensor, load_image, tensor_to_array, tensor_to_pil
 
 MAX_RENDER = 1024   # cap on the short side the network runs at, whatever is asked
@@ -94,12 +94,24 @@ def _channels_last(net) -> bool:
     return False
 
 
+def network_output(net, space, x: torch.Tensor, maps: torch.Tensor | None, grey: torch.Tensor) -> torch.Tensor:
+    """The network's prediction for input ``x`` (the space's ``net_input`` of ``grey``, both at
+    the network's size) and hint maps (None: an automatic-only network). A network with a
+    prior gate also gets the naive propagation of the points in its own units, to blend
+    with; training goes through here too."""
+    if maps is None:
+        return net(x)
+    if not getattr(getattr(net, "module", net), "prior_gate", False):   # (a DDP wrapper holds it in .module)
+        return net(x, maps)
+    return net(x, maps, prior(space, grey, maps), space.blend)
+
+
 def _render(model: Colorizer, grey: torch.Tensor, render_size, saturation: float, write,
             hints: Hints = NO_HINTS) -> None:
     """Run the network at render size, then decode at full resolution band by band:
     ``write(rows, rgb)`` receives each band as sRGB (N,3,rows,W) in [0,1]."""
     x, maps = _net_input(model, grey, render_size, hints)
-    pred = model.net(x) if maps is None else model.net(x, maps)
+    pred = network_output(model.net, model.space, x, maps, _small_grey(grey, x.shape[-2:]))
     full = model.space.upsample(pred, grey.shape[-2:], grey)
     # The calibrated gain corrects the muted colours of automatic colorization; with hints
     # the colours are the user's, so they are not scaled.
@@ -178,7 +190,7 @@ def colour_at(image, model: Colorizer, x: float, y: float, render_size=None, sat
     hints = resolve_hints(model, hints)
     grey, _ = _grey(image)
     x_in, maps = _net_input(model, grey, render_size, hints)
-    pred = model.net(x_in) if maps is None else model.net(x_in, maps)
+    pred = network_output(model.net, model.space, x_in, maps, _small_grey(grey, x_in.shape[-2:]))
     small = _small_grey(grey, pred.shape[-2:])
     gain = saturation * (1.0 if hints else model.chroma_gain)
     rgb = model.space.decode(small, model.space.upsample(pred, small.shape[-2:], small), gain)

@@ -310,3 +310,30 @@ def test_the_output_mean_chroma_is_the_tint(space, photo):
         lab_in, lab_out = _lab(np.asarray(photo)), _lab(out)        # the grey input has the photo's L*
         if space != "rgb":                      # LAB and HSV keep the photo's lightness; RGB predicts its own
             assert np.abs(lab_out[0] - lab_in[0]).mean() < 1.0
+
+
+@pytest.mark.parametrize("space", ["lab", "hsv", "rgb"])
+def test_prior_gate_leaves_automatic_output_alone_and_pulls_to_the_points(space, tmp_path, photo):
+    from colorlab.checkpoints import Colorizer
+    from colorlab.colorspaces import get_space
+    from train.trainer import init_weights
+    sp = get_space(space)
+    torch.manual_seed(0)
+    kw = dict(out_channels=sp.chroma_channels, decoder=(16, 8, 8, 8, 8), hint_channels=HINT_CHANNELS)
+    stage1 = create_model("mobile_unet", **kw).eval()
+    for p in stage1.parameters():
+        p.data.normal_(0, 0.05)
+    save_checkpoint(stage1, tmp_path / "s1", {"name": "s1", "space": space, "hints": True}, half=False)
+    gated = create_model("mobile_unet", prior_gate=True, **kw)
+    init_weights(gated, str(tmp_path / "s1.safetensors"))
+    gated.eval()
+    a, b = (Colorizer(n, sp, 64, 64, {"name": "m"}) for n in (stage1, gated))
+    np.testing.assert_array_equal(np.asarray(colorize(photo, a)), np.asarray(colorize(photo, b)))
+    tint_only = make_hints(tint="#807060")
+    np.testing.assert_array_equal(np.asarray(colorize(photo, a, hints=tint_only)),
+                                  np.asarray(colorize(photo, b, hints=tint_only)))
+    green = make_hints([(0.2, 0.3, "#40a050")])
+    target = np.array(colour_to_ab("#40a050"))
+    r, c = int(0.3 * photo.height), int(0.2 * photo.width)
+    d1, d2 = (np.linalg.norm(_lab(np.asarray(colorize(photo, m, hints=green)))[1:, r, c] - target) for m in (a, b))
+    assert d2 < 0.7 * d1, (d1, d2)            # at the start, half of the propagated colour at the point

@@ -28,7 +28,7 @@ from colorlab.imaging import array_to_tensor, tensor_to_array
 from colorlab.losses import chroma_deficit, get_loss
 from colorlab.metrics import grey_baseline, summarize
 from colorlab.models import create_model, describe
-from colorlab.pipeline import predict
+from colorlab.pipeline import network_output, predict
 
 from .config import Config, as_dict
 from .data import CropDataset, load_folder, load_folders
@@ -89,9 +89,6 @@ def init_weights(net, path: str) -> dict:
     grew (a layer that now also reads the hint channels) keep the old slice; the rest stays 0,
     so the network starts out as the old one. Returns the start's record for the sidecar."""
     start = load_checkpoint(Path(path))
-    if start.meta.get("hints"):
-        raise SystemExit(f"{path} is already hint-aware; init_from wants the automatic checkpoint "
-                         "(restore it from git or re-run its command with export_dir=runs/auto)")
     own, theirs = net.state_dict(), start.net.state_dict()
     for k, v in theirs.items():
         if k not in own:
@@ -102,7 +99,7 @@ def init_weights(net, path: str) -> dict:
             own[k].zero_()
             own[k][tuple(slice(0, n) for n in v.shape)].copy_(v)
     return {"file": str(path), "sha256": sha256_file(Path(path)), "command": start.meta.get("command"),
-            "chroma_gain": start.chroma_gain}
+            "chroma_gain": start.chroma_gain, "hints": bool(start.meta.get("hints"))}
 
 
 def cfg_arch(net) -> str:
@@ -239,7 +236,8 @@ def train(cfg: Config, argv: list[str] | None = None) -> dict:
             grey = rgb_to_grey(rgb)
             with torch.autocast("cuda", enabled=use_amp):
                 if cfg.hints:
-                    pred = model(x, training_hints(rgb, cfg.seed, epoch * steps_per_epoch + step).to(device))
+                    maps = training_hints(rgb, cfg.seed, epoch * steps_per_epoch + step).to(device)
+                    pred = network_output(model, space, x, maps, grey)
                 else:
                     pred = model(x)
                 loss = loss_fn(pred.float(), target, grey)

@@ -89,9 +89,11 @@ def load_pretrained(features: nn.Sequential, path: Path) -> None:
 @register("mobile_unet", "New: U-Net with an ImageNet-pretrained MobileNetV2 encoder and a light decoder")
 class MobileUNet(nn.Module):
     def __init__(self, out_channels: int = 2, decoder=(128, 64, 48, 32, 16), pretrained: bool = False,
-                 freeze: int = 0, hint_channels: int = 0):
+                 freeze: int = 0, hint_channels: int = 0, prior_gate: bool = False):
         super().__init__()
         self.hint_channels = hint_channels
+        self.prior_gate = prior_gate and bool(hint_channels)
+        self.out_channels = out_channels
         self.freeze = freeze   # the first ``freeze`` encoder layers keep their ImageNet weights
         self.size_multiple = 32
         self.encoder = mobilenet_v2_features()
@@ -111,7 +113,9 @@ class MobileUNet(nn.Module):
         for skip, w in zip(skips, decoder):
             self.dec.append(conv_bn_relu(cin + skip, w))
             cin = w
-        self.head = nn.Conv2d(cin, out_channels, 3, 1, 1)
+        # With a prior gate the head has one more channel: how much to trust the naive
+        # propagation of the points here (see forward).
+        self.head = nn.Conv2d(cin, out_channels + int(self.prior_gate), 3, 1, 1)
         if hint_channels:
             # Hints enter three ways (Zhang et al. 2017 feed them with the input): beside the
             # first encoder conv, beside every decoder skip, and the tint (global) at the
@@ -127,9 +131,11 @@ class MobileUNet(nn.Module):
         self.encoder[:self.freeze].eval()   # frozen layers keep their BN statistics too
         return self
 
-    def forward(self, x, hints=None):
+    def forward(self, x, hints=None, prior=None, blend=None):
         """``x`` (N,1,H,W) in [-1, 1]; ``hints`` (N, hint_channels, H, W) as ``colorlab.hints.hint_maps``
-        makes them, or None for none (automatic colorization)."""
+        makes them, or None for none (automatic colorization). With a prior gate, ``prior``
+        (``colorlab.hints.prior``, the naive propagation in the output's units) is blended in
+        with ``blend(pred, prior, gate)`` (the space's ``blend``)."""
         if self.hint_channels:
             if hints is None:
                 hints = x.new_zeros(x.shape[0], self.hint_channels, *x.shape[-2:])
@@ -156,4 +162,14 @@ class MobileUNet(nn.Module):
         for block, skip in zip(self.dec, skips + [x]):
             h = F.interpolate(h, size=skip.shape[-2:], mode="bilinear", align_corners=False)
             h = block(torch.cat([h, skip], 1))
-        return torch.tanh(self.head(h))
+        out = self.head(h)
+        if not self.prior_gate:
+            return torch.tanh(out)
+        pred = torch.tanh(out[:, :-1])
+        if prior is None:
+            return pred
+        # gate = sigmoid(8 z) x reach, reach = exp(-d / 32 px) from the closeness channel: 0
+        # where there are no points (the automatic output is untouched), half the reach at
+        # the start (z = 0); the network learns where the naive propagation is to be trusted.
+        gate = torch.sigmoid(8 * out[:, -1:]) * x[:, 9:10].clamp(min=0) ** 0.25
+        return blend(pred, prior.to(pred), gate)
