@@ -193,6 +193,28 @@ def test_seed_spread_from_sidecars_and_folders(tmp_path, capsys):
         seeds.main([str(run_dir), "--out", str(out)])
 
 
+def test_seed_spread_prefers_per_image_scores(tmp_path, capsys):
+    for seed, psnr in ((1, 25.4), (2, 24.9)):
+        _sidecar(tmp_path / f"lab-faces-seed{seed}.json", f"lab-faces-seed{seed}", "lab", seed, psnr)
+    n = N["faces"]
+    grey = {"name": "grey", "sets": {"faces": {"files": _files("faces"), "truth_colorfulness": [40.0] * n,
+                                               "variants": {"grey": {"metrics": {}}}}}}
+    sc = tmp_path / "scores"
+    sc.mkdir()
+    (sc / "grey.json").write_text(json.dumps(grey))
+    for seed, value in ((1, 26.0), (2, 27.0)):
+        m = {k: np.full(n, value if k == "psnr" else 0.07) for k in METRICS}
+        _write(sc, f"lab-faces-seed{seed}", "lab", {"faces": m})
+    out = tmp_path / "seeds.json"
+    assert seeds.main([str(tmp_path / "lab-faces-seed1.json"), str(tmp_path / "lab-faces-seed2.json"),
+                       "--scores", str(sc), "--out", str(out)]) == 0
+    lab = json.loads(out.read_text())["groups"]["faces"]["lab"]
+    assert [r["source"] for r in lab["runs"]] == ["per-image scores"] * 2
+    assert lab["stats"]["psnr"]["mean"] == pytest.approx(26.5)              # not the sidecars' 25.15
+    assert lab["stats"]["hue_artifact"]["sd"] == pytest.approx(0.0)
+    assert lab["stats"]["dcf"]["mean"] == pytest.approx(40.0 - 0.07)
+
+
 # ---------------------------------------------------------------- the control loss of claim 5, lambda of claim 6
 
 def test_plain_l1_hue_loss_differs_from_cyclic_only_across_the_wrap():

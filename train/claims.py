@@ -406,8 +406,15 @@ def main(argv=None) -> int:
                     help="per-image scores of the extra runs (claims 5, 6)")
     ap.add_argument("--seeds", type=Path, default=ROOT / "docs" / "seeds.json", help="seed spread (train.seeds)")
     ap.add_argument("--json", type=Path, help="also write the verdicts as JSON")
+    ap.add_argument("--weights-dir", type=Path, default=ROOT / "weights",
+                    help="checkpoints the scores must be of (a stale score file is reported)")
     args = ap.parse_args(argv)
     scores = Scores(args.scores, *args.extra)
+    from colorlab.checkpoints import list_checkpoints
+    for meta in list_checkpoints(args.weights_dir) if args.weights_dir.is_dir() else []:
+        if meta["name"] in scores.models and not scores.matches(meta["name"], meta.get("sha256")):
+            print(f"{meta['name']}: the per-image scores are of other weights than {args.weights_dir}'s; "
+                  "re-run python -m train.scores", file=sys.stderr)
     if not scores:
         print(f"no per-image scores in {args.scores}: run python -m train.scores first; every claim is not run",
               file=sys.stderr)

@@ -128,7 +128,7 @@ def score_set(model, val: ValSet, hints: bool = False) -> dict:
             variants["raw"] = {"same_as": "shipped"}
             continue
         rows = [image_metrics(fn(g, t), t, lab) for g, t, lab in zip(val.greys, val.arrays, val.labs)]
-        gain = 1.0 if name == "raw" else model.chroma_gain
+        gain = model.chroma_gain if name == "shipped" else 1.0    # with hints the pipeline applies no gain
         variants[name] = {"gain": gain, "metrics": _columns(rows)}
     return variants
 

@@ -6,11 +6,15 @@ metrics and their mean, SD (ddof 1), min, max and range to ``docs/seeds.json``.
 
 Metrics are taken on the *raw* footing (chroma gain 1, the network's own output):
 ``val_metrics_uncalibrated`` of a calibrated sidecar, else ``val_metrics`` (an
-uncalibrated run). The claims (``train.claims``) use the SD of a space to decide whether
+uncalibrated run). With ``--scores DIR ...`` a run whose per-image scores
+(``python -m train.scores``) of the same weights are there takes its metrics from them
+instead (raw variant, own val set): every run then is scored by the same code, and the
+hue-artefact scores get a spread too. The claims (``train.claims``) use the SD of a space to decide whether
 a difference between two single runs is more than a change of seed could make.
 
     python -m train --config train/configs/lab-faces.yaml seed=1 name=lab-faces-seed1 export_dir=runs/seeds
-    python -m train.seeds weights/lab-faces.json weights/hsv-faces.json weights/rgb-faces.json runs/seeds --out docs/seeds.json
+    python -m train.seeds weights/lab-faces.json weights/hsv-faces.json weights/rgb-faces.json runs/seeds \
+        --scores docs/scores docs/scores/seeds --out docs/seeds.json
 """
 from __future__ import annotations
 
@@ -25,7 +29,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "docs" / "seeds.json"
-METRICS = ("psnr", "ssim", "ciede2000", "colorfulness", "dcf")
+METRICS = ("psnr", "ssim", "ciede2000", "colorfulness", "dcf", "hue_artifact", "hue_speckle")
 
 
 def sidecars(paths) -> list[tuple[Path, dict]]:
@@ -72,7 +76,22 @@ def describe(values) -> dict:
             "range": float(v.max() - v.min()), "n": int(v.size)}
 
 
-def seed_spread(items: list[tuple[Path, dict]]) -> dict:
+def scored_metrics(meta: dict, scores) -> dict | None:
+    """Means of the raw per-image scores of this run's weights on its own val set, or None."""
+    name, cat = meta.get("name"), meta.get("category")
+    if scores is None or not scores.matches(name, meta.get("sha256")) or not scores.has(name, cat, "raw"):
+        return None
+    from .scores import METRICS as SCORED
+    out = {k: float(np.mean(list(scores.get(name, cat, "raw", k).values()))) for k in SCORED}
+    try:
+        _, (cf, truth) = scores.aligned(cat, [(name, "raw", "colorfulness"), (name, "raw", "truth_colorfulness")])
+        out["dcf"] = float(abs(cf.mean() - truth.mean()))
+    except KeyError:
+        pass
+    return out
+
+
+def seed_spread(items: list[tuple[Path, dict]], scores=None) -> dict:
     """{category: {space: {"runs": [...], "stats": {metric: describe(...)}}}}; one run per
     (category, space, seed): a repeated seed is reported and left out."""
     groups: dict = {}
@@ -85,13 +104,18 @@ def seed_spread(items: list[tuple[Path, dict]]) -> dict:
             print(f"{path}: {space}-{cat} seed {seed} given twice; this one left out", file=sys.stderr)
             continue
         seen.add(key)
-        metrics = raw_metrics(meta)
+        from_scores = scored_metrics(meta, scores)
+        metrics = from_scores or raw_metrics(meta)
         groups.setdefault(cat, {}).setdefault(space, {"runs": []})["runs"].append(
             {"name": meta.get("name"), "seed": seed, "sidecar": _shown(path), "epochs": meta.get("epochs"),
-             "weights_sha256": meta.get("sha256"), "metrics": {k: metrics[k] for k in METRICS if k in metrics}})
+             "weights_sha256": meta.get("sha256"), "source": "per-image scores" if from_scores else "sidecar",
+             "metrics": {k: metrics[k] for k in METRICS if k in metrics}})
     for cat in groups.values():
         for g in cat.values():
             g["runs"].sort(key=lambda r: r["seed"])
+            if len({r["source"] for r in g["runs"]}) > 1:
+                print(f"{g['runs'][0]['name']} ...: some seeds from per-image scores, some from sidecars "
+                      "(scored by different code); score them all with train.scores", file=sys.stderr)
             keys = [k for k in METRICS if all(k in r["metrics"] for r in g["runs"])]
             g["stats"] = {k: describe([r["metrics"][k] for r in g["runs"]]) for k in keys}
     return groups
@@ -127,8 +151,11 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m train.seeds", description=__doc__.split("\n\n")[0])
     ap.add_argument("paths", nargs="+", help="sidecars (NAME.json) or folders of them")
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    ap.add_argument("--scores", type=Path, nargs="*", default=[],
+                    help="folders of per-image scores (train.scores) to take the runs' metrics from")
     args = ap.parse_args(argv)
-    groups = seed_spread(sidecars(args.paths))
+    from .scores import Scores
+    groups = seed_spread(sidecars(args.paths), Scores(*args.scores) if args.scores else None)
     command = "python -m train.seeds " + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))
     out = {"note": "val metrics (full val set, chroma gain 1) of each training seed; SD with ddof 1",
            "command": command, "groups": groups}
