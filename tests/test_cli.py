@@ -141,7 +141,8 @@ def test_evaluate_table_limit_and_unreadable(weights_dir, folder, capsys):
     assert error_lines(captured.err) == [f"error: {folder / 'broken.jpg'}: "
                                          "not a readable image (unknown format or corrupt header)"]
     lines = captured.out.splitlines()
-    assert lines[0] == f"lab-general on 2 images from {folder} (render size 32)"
+    assert lines[0] == f"lab-general on 2 images from {folder} (render size 32; no hints, seed 0)"
+    assert lines[1].split() == ["metric", "model", "grey", "flat_tint", "better"]   # the baselines beside the model
     assert [line.split()[0] for line in lines[2:7]] == ["psnr", "ssim", "ciede2000", "colorfulness", "dcf"]
     assert main(["evaluate", "--weights-dir", str(weights_dir), "--model", "lab-general", "--data", str(folder),
                  "--limit", "1", "--json"]) == 0

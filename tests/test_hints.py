@@ -337,3 +337,10 @@ def test_prior_gate_leaves_automatic_output_alone_and_pulls_to_the_points(space,
     r, c = int(0.3 * photo.height), int(0.2 * photo.width)
     d1, d2 = (np.linalg.norm(_lab(np.asarray(colorize(photo, m, hints=green)))[1:, r, c] - target) for m in (a, b))
     assert d2 < 0.7 * d1, (d1, d2)            # at the start, half of the propagated colour at the point
+
+
+def test_tint_taken_from_a_colour_photo_is_its_mean_chroma():
+    from colorlab.hints import tint_of
+    y, x = np.mgrid[0:40, 0:60]
+    warm = np.stack([150 + x, 110 + y, 80 + 0 * x], -1).astype(np.uint8)       # an orange-brown scene
+    assert np.array(colour_to_ab(tint_of(warm))) == pytest.approx(np.array(mean_ab(warm)), abs=1.5)
