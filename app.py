@@ -40,10 +40,13 @@ from colorlab.pipeline import accepts_hints, colour_at
 from colorlab.diagnostics import artifact_heatmap, channel_views, hue_artifact_map
 from colorlab.imaging import MAX_PIXELS, ImageError
 from colorlab.studies import stats as study_stats
+from colorlab.memory import start_trimmer, tune_malloc
 from colorlab.plots import plot_curves
 from colorlab.scheduling import CpuGate
 
 APP_VERSION = colorlab.__version__
+MALLOC_TUNED = tune_malloc()   # flat resident memory over many image requests (colorlab/memory.py)
+start_trimmer()
 INFERENCE_LIMIT = int(os.environ.get("COLORLAB_CONCURRENCY", "1"))
 QUEUE_SIZE = int(os.environ.get("COLORLAB_QUEUE_SIZE", "64"))
 CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
@@ -223,7 +226,7 @@ def colorize(image, space="lab", category="general", render_size=0, saturation=1
                if upload.reference is not None else " · grey upload: no reference, so no metrics")
     if upload.reduced:
         status += f" · shown at {showcase.DISPLAY_SIDE} px; *Make full-resolution PNG* for the {w}x{h} file"
-    download = gr.update(value=None if upload.reduced else path, visible=not upload.reduced)
+    download = None if upload.reduced else path   # a large photo's full-resolution PNG: on request (full_png)
     return (grey, path), download, showcase.metric_rows(res, upload), status
 
 
@@ -235,8 +238,7 @@ def full_png(image, space="lab", category="general", render_size=0, saturation=1
     name = model_for(space, category)
     with GATE.quick():
         res = showcase.run_model(upload, name, int(render_size) or None, float(saturation), hints)
-    path = png(res.image, scratch_dir(), f"{Path(str(image)).stem or 'photo'}-{name}.png")
-    return gr.update(value=path, visible=True)
+    return png(res.image, scratch_dir(), f"{Path(str(image)).stem or 'photo'}-{name}.png")
 
 
 @user_errors
@@ -544,7 +546,7 @@ def build() -> gr.Blocks:
                 thumbs = gr.Gallery([(p, f"{label} ({c})") for (p, c), label in zip(ex, labels)],
                                     label="Examples (held-out photos): click one to load it", columns=8,
                                     height=180, allow_preview=False, elem_id="examples")
-                thumbs.select(pick_example, None, [image, category], api_name="load_example")
+                thumbs.select(pick_example, None, [image, category], api_name=False)
         with gr.Tab("Compare", id="compare"):
             gr.Markdown("Every installed model on the photo from the *Colorize* tab, with its time and, for a "
                         "colour photo, its metrics.")

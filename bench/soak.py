@@ -80,7 +80,8 @@ def soak(minutes: float, raters: int, colorizers: int, every: float, warmup: flo
                     errors.append(f"{kind}: {type(exc).__name__}: {exc}"[:300])
 
         def rater(k):
-            c, rng = Client(url, verbose=False, download_files=str(tmp / f"dl-r{k}")), random.Random(k)
+            c, rng = Client(url, verbose=False, download_files=str(tmp / f"dl-r{k}"),
+                       httpx_kwargs={"timeout": 300}), random.Random(k)
             while not stop.is_set():
                 try:
                     out = c.predict("", api_name="/turing_start")
@@ -93,7 +94,7 @@ def soak(minutes: float, raters: int, colorizers: int, every: float, warmup: flo
                     time.sleep(1)
 
         def colorizer(k):
-            c = Client(url, verbose=False, download_files=str(tmp / f"dl-c{k}"))
+            c = Client(url, verbose=False, download_files=str(tmp / f"dl-c{k}"), httpx_kwargs={"timeout": 300})
             api, params = bench.find_colorize_endpoint(c)
             i = k
             while not stop.is_set():

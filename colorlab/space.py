@@ -245,7 +245,7 @@ def launch(folder: Path, log_path: Path, timeout: float = 300):
     env = {k: v for k, v in os.environ.items() if not k.startswith("COLORLAB_") and k != "PYTHONPATH"}
     port = _free_port()
     env.update(GRADIO_SERVER_NAME="127.0.0.1", GRADIO_SERVER_PORT=str(port), GRADIO_ANALYTICS_ENABLED="False",
-               GRADIO_TEMP_DIR=str(folder.parent / "gradio-tmp"), PYTHONDONTWRITEBYTECODE="1")
+               GRADIO_TEMP_DIR=str(log_path.parent / f"gradio-tmp-{port}"), PYTHONDONTWRITEBYTECODE="1")
     t0 = time.perf_counter()
     log = open(log_path, "wb")
     proc = subprocess.Popen([sys.executable, "app.py"], cwd=folder, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -296,12 +296,40 @@ FAULT = re.compile(r"something went wrong|errno|no such file|not installed|not f
                    r"traceback|no \w+ (?:is|are) (?:installed|available)|validation error", re.I)
 
 
-def served_api_names(url: str) -> set[str]:
-    """Every api_name the running app has wired, documented or not (from its /config)."""
+def _config(url: str) -> dict:
     import urllib.request
     with urllib.request.urlopen(url.rstrip("/") + "/config", timeout=30) as r:
-        config = json.load(r)
-    return {d.get("api_name") for d in config.get("dependencies", []) if d.get("api_name")}
+        return json.load(r)
+
+
+def served_api_names(url: str) -> set[str]:
+    """Every api_name the running app has wired, documented or not (from its /config)."""
+    return {d.get("api_name") for d in _config(url).get("dependencies", []) if d.get("api_name")}
+
+
+def ui_signature(url: str) -> list[str]:
+    """What the running app shows and wires: its components (type, label, element id) and its
+    events, from /config. An app that quietly leaves out a part (e.g. the examples gallery when
+    the example photos are missing) has a different signature."""
+    config = _config(url)
+    comps = [f"{c.get('type')}:{(c.get('props') or {}).get('label') or ''}:{(c.get('props') or {}).get('elem_id') or ''}"
+             for c in config.get("components", [])]
+    events = [f"event:{d.get('api_name') or ''}:{len(d.get('inputs', []))}->{len(d.get('outputs', []))}"
+              for d in config.get("dependencies", [])]
+    return sorted(comps + events)
+
+
+def reference_signature(root: Path, log_path: Path) -> list[str]:
+    """The UI signature of the app run from the repository itself (same environment as the Space)."""
+    proc, url, _ = launch(Path(root), log_path)
+    try:
+        return ui_signature(url)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
 
 
 def call_every_endpoint(url: str, photo: Path, expected: list[str], downloads: Path) -> list[str]:
@@ -339,9 +367,11 @@ def call_every_endpoint(url: str, photo: Path, expected: list[str], downloads: P
 
 
 def check(root: Path | str = ROOT, rules: tuple[Rule, ...] = RULES, exclude=(), launch_app: bool = True,
-          keep: Path | None = None) -> list[str]:
+          keep: Path | None = None, compare_with_repository: bool = True) -> list[str]:
     """The offline rehearsal: plan, validate, build into a temporary folder, launch and call every
-    endpoint. Returns the problems (empty: the Space should work)."""
+    endpoint; then launch the app from the repository too and compare what the two show and wire
+    (a data folder the set leaves out can make the app quietly drop a part). Returns the problems
+    (empty: the Space should work)."""
     try:
         files = plan(root, rules, exclude)
     except SpaceError as exc:
@@ -368,12 +398,25 @@ def check(root: Path | str = ROOT, rules: tuple[Rule, ...] = RULES, exclude=(), 
             meta = front_matter(folder / "README.md")
             problems += call_every_endpoint(url, photo, declared_endpoints(folder / meta["app_file"]),
                                             tmp / "downloads")
+            space_ui = ui_signature(url)
         finally:
             proc.terminate()
             try:
                 proc.wait(30)
             except subprocess.TimeoutExpired:
                 proc.kill()
+        if compare_with_repository and not problems:
+            try:
+                repo_ui = reference_signature(Path(root), tmp / "repo-app.log")
+            except SpaceError as exc:
+                problems.append(f"the app does not start from the repository either: {exc}")
+            else:
+                lost = [x for x in repo_ui if x not in space_ui]
+                if lost:
+                    problems.append("the Space's app lacks what the repository's shows (a file it needs is "
+                                    "missing?): " + "; ".join(lost[:6]))
+                else:
+                    print("  the Space's app shows and wires the same as the repository's", flush=True)
         stray = [p.relative_to(folder).as_posix() for p in folder.rglob("*")
                  if p.is_file() and p.relative_to(folder).parts[0] in ("tests", "runs", "bench")]
         if stray:
@@ -440,6 +483,12 @@ def main(argv=None) -> int:
         return 0
     except SpaceError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:   # noqa: BLE001 - the Hub's errors (not logged in, no access, offline)
+        if type(exc).__module__.split(".")[0] != "huggingface_hub" and not isinstance(exc, OSError):
+            raise
+        print(f"error: the Hub refused or could not be reached: {exc}\n"
+              f"(log in with `hf auth login` or set HF_TOKEN to a token with write access)", file=sys.stderr)
         return 1
 
 

@@ -23,15 +23,24 @@ from gradio_client import Client, handle_file  # noqa: E402
 pytestmark = pytest.mark.slow
 
 ENDPOINTS = {"/preview", "/colorize", "/compare", "/channels", "/turing_publish", "/turing_start",
-             "/turing_answer_real", "/turing_answer_colorized", "/turing_results", "/turing_export",
+             "/turing_answer_real", "/turing_answer_colorized", "/turing_answer_left", "/turing_answer_right",
+             "/turing_close", "/turing_studies", "/turing_results", "/turing_export",
              "/models_table", "/model_details", "/model_details_initial"}
+
+
+TOKEN = "app-test-organiser-token"
 
 
 @pytest.fixture(scope="module")
 def app(weights_dir, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("app")
-    with running_app(weights_dir, tmp) as (url, data):
-        yield url, data, tmp
+    mp = pytest.MonkeyPatch()
+    mp.setenv("COLORLAB_ORGANISER_TOKEN", TOKEN)   # the server inherits it: publishing studies is on
+    try:
+        with running_app(weights_dir, tmp) as (url, data):
+            yield url, data, tmp
+    finally:
+        mp.undo()
 
 
 @pytest.fixture(scope="module")
@@ -169,38 +178,44 @@ def test_models_tab(client, weights_dir):
 
 
 def test_turing_session_end_to_end(app, client):
+    """A single-image study: the token is required, a rater plays the session to its result,
+    and the results and the CSV export have its answers."""
     url, data, _ = app
-    note = client.predict(["lab-general", "rgb-general"], ["faces", "general"], 6, api_name="/turing_publish")
-    assert "6 images" in note
+    args = ("single", ["lab-general", "rgb-general"], ["faces", "general"], 5, 20, 0, True, None)
+    with pytest.raises(Exception, match="Wrong organiser token"):
+        client.predict("not-the-token", *args, api_name="/turing_publish")
+    note, _ = client.predict(TOKEN, *args, api_name="/turing_publish")
+    study_id = re.search(r"Study \*\*(\d+)\*\*", note).group(1)
+    assert "5 trials + 1 attention checks" in note and f"?study={study_id}" in note
     rater = Client(url, verbose=False)
-    img, text, score = rater.predict(api_name="/turing_start")
-    seen = []
+    img, left, right, text, score, exposure = rater.predict(study_id, api_name="/turing_start")
     for k in range(6):
         # nothing the browser gets before the answer depends on the truth
-        assert text == f"Image **{k + 1} of 6**: is this a real colour photo, or colorized?"
-        assert Path(img).name == "image.png"
+        assert text.startswith(f"Trial **{k + 1} of 6**: is this a real colour photo, or colorized?")
+        assert Path(img).name == "image.png" and left is None and right is None and exposure == 0
         shown = png(img)
         assert shown.size == (256, 256) and shown.mode == "RGB" and not shown.text
-        seen.append(shown)
         endpoint = "/turing_answer_real" if k % 2 else "/turing_answer_colorized"
-        img, text, score = rater.predict(str(k % 5 + 1) if k != 2 else None, api_name=endpoint)
+        img, left, right, text, score, exposure = rater.predict(str(k % 5 + 1) if k != 2 else None,
+                                                                api_name=endpoint)
     assert img is None and "Finished" in text
-    # answering after the end does not add ratings
-    rater.predict("3", api_name="/turing_answer_real")
+    rater.predict("3", api_name="/turing_answer_real")   # answering after the end adds nothing
 
-    plot, table, summary = client.predict(api_name="/turing_results")
-    rows = table["data"]
-    assert sum(r[3] for r in rows) == 6 and summary.startswith("6 ratings")
-    assert {r[2] for r in rows} <= {"real", "colorized"}
+    plot, rates, pairs, raters, summary = client.predict(study_id, False, api_name="/turing_results")
+    assert summary.startswith(f"6 answers in study {study_id} (single")
+    rows = rates["data"]
+    assert sum(r[2] for r in rows if r[1] != "all") in (5, 0)   # 0 if the rater failed the one check
     for r in rows:
-        assert 0 <= r[6] <= r[5] <= r[7] <= 1
-    exported = client.predict(api_name="/turing_export")
+        assert 0 <= r[5] <= r[4] <= r[6] <= 1
+    assert len(raters["data"]) == 1 and raters["data"][0][1] == 6
+    exported = client.predict(study_id, api_name="/turing_export")
     records = list(csv.DictReader(io.StringIO(Path(exported).read_text())))
-    assert len(records) == 6 and len({r["image_id"] for r in records}) == 6
+    assert len(records) == 6 and len({r["photo"] for r in records}) == 6
     assert {r["app_version"] for r in records} and all(r["truth"] in ("real", "colorized") for r in records)
-    assert {r["model"] for r in records} <= {"real", "lab-general", "rgb-general"}
-    assert all(r["checkpoint_sha256"] for r in records if r["truth"] == "colorized")
-    assert (data / "ratings.sqlite3").is_file()
+    assert {r["condition"] for r in records} <= {"real", "catch", "lab-general", "rgb-general"}
+    assert all(r["checkpoint_sha256"] for r in records if r["condition"] in ("lab-general", "rgb-general"))
+    assert sum(r["score"] != "" for r in records) == 5
+    assert (data / "studies.sqlite3").is_file()
 
 
 def test_turing_answer_without_session_is_an_error(app):
@@ -214,3 +229,15 @@ def test_examples_are_credited():
         assert 1 <= len(photos) <= 4
         credits = (ROOT / "examples" / "CREDITS.md").read_text()
         assert all(p.stem in credits for p in photos)
+
+
+def test_a_large_photo_is_shown_at_display_size_and_its_full_png_made_on_request(client, tmp_path):
+    from colorlab.showcase import DISPLAY_SIDE
+    big = tmp_path / "wide.png"
+    Image.fromarray(colour_photo(1600, 400)).save(big)
+    slider, download, _, status = client.predict(handle_file(str(big)), "lab", "general", 0, 1.0,
+                                                 api_name="/colorize")
+    assert png(slider[0]).size == png(slider[1]).size == (DISPLAY_SIDE, 320)
+    assert download is None and "full-resolution" in status
+    full = client.predict(handle_file(str(big)), "lab", "general", 0, 1.0, api_name="/full_png")
+    assert png(full).size == (1600, 400)

@@ -2,6 +2,7 @@
 sidecar and applied by colorlab at saturation 1.0."""
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -81,8 +82,13 @@ def test_a_model_with_wrong_colours_gets_less_of_them(photos):
     assert ciede[calibrate.MIN_GAIN] < ciede[1.0]
 
 
-def test_calibrate_writes_the_sidecar_and_colorlab_applies_the_gain(tmp_path, photos, photo):
-    for split, imgs in (("train", photos), ("val", photos[:2])):
+def test_calibrate_chooses_on_train_only_writes_the_sidecar_and_colorlab_applies_the_gain(
+        tmp_path, photos, photo, monkeypatch):
+    """Train photos follow the colour rule, val photos the opposite one (ab -> -ab). A model that
+    knows the train rule at half strength gets a gain of about 2 from train; chosen on val, where
+    its colours are all wrong, it would get less than 1."""
+    opposite = [tensor_to_array(lab_to_rgb(_flip_ab(a))) for a in photos[:2]]
+    for split, imgs in (("train", photos), ("val", opposite)):
         (tmp_path / split).mkdir()
         for i, a in enumerate(imgs):
             Image.fromarray(a).save(tmp_path / split / f"{i}.png")
@@ -90,16 +96,31 @@ def test_calibrate_writes_the_sidecar_and_colorlab_applies_the_gain(tmp_path, ph
     meta["data"] = {"train_dir": str(tmp_path / "train"), "val_dir": str(tmp_path / "val")}
     (tmp_path / "lab-test.json").write_text(json.dumps(meta))
     before = colorize(photo, load_checkpoint(tmp_path / "lab-test"))
+    half = oracle(0.5)
+    monkeypatch.setattr(calibrate, "load_checkpoint", lambda path: dataclasses.replace(half, meta=meta))
+    assert calibrate.choose_gain(half, opposite)[0] < 1.0            # what calibrating on val would give
 
     calibrate.main(["lab-test", "--weights", str(tmp_path), "--images", "4", "--threads", "1"])
 
     side = json.loads((tmp_path / "lab-test.json").read_text())
-    assert side["calibration"]["images"] == 4
+    assert 1.9 <= side["chroma_gain"] <= 2.0, side["chroma_gain"]
+    assert side["calibration"]["images"] == 4 and side["calibration"]["train_dir"] == str(tmp_path / "train")
     assert side["calibration"]["command"].startswith("python -m train.calibrate lab-test --images 4")
-    assert {"psnr", "ciede2000"} <= set(side["val_metrics"]) and side["val_metrics_uncalibrated"]["n"] == 2
+    val = [np.asarray(Image.open(tmp_path / "val" / f"{i}.png")) for i in range(2)]
+    assert side["val_metrics"] == pytest.approx(calibrate.score(half, val, side["chroma_gain"]))
+    assert side["val_metrics_uncalibrated"] == pytest.approx(calibrate.score(half, val, 1.0))
+    assert side["val_metrics"]["ciede2000"] > side["val_metrics_uncalibrated"]["ciede2000"]   # val disagrees
+
+    monkeypatch.undo()
     model = load_checkpoint(tmp_path / "lab-test")       # the sha256 still matches: only the sidecar changed
     assert model.chroma_gain == side["chroma_gain"]
-    if model.chroma_gain != 1.0:
-        # the shipped default is the raw output times the gain
-        raw = colorize(photo, model, saturation=1 / model.chroma_gain)
-        assert np.abs(np.asarray(raw, int) - np.asarray(before, int)).max() <= 1
+    # the shipped default is the raw output times the gain
+    raw = colorize(photo, model, saturation=1 / model.chroma_gain)
+    assert np.abs(np.asarray(raw, int) - np.asarray(before, int)).max() <= 1
+
+
+def _flip_ab(arr: np.ndarray) -> torch.Tensor:
+    from colorlab.colorspaces import rgb_to_lab
+    from colorlab.imaging import array_to_tensor
+    lab = rgb_to_lab(array_to_tensor(arr))
+    return torch.cat([lab[:, :1], -lab[:, 1:]], 1)

@@ -6,7 +6,7 @@ import pytest
 import torch
 from skimage import color
 
-from colorlab.colorspaces import (SPACES, HsvSpace, get_space, grey_to_L, hsv_to_rgb, hue_to_unit, lab_to_rgb,
+from colorlab.colorspaces import (SPACES, HsvSpace, get_space, grey_to_L, hsv_to_rgb, hue_to_unit, lab_to_rgb, srgb_to_linear,
                                   luminance, rgb_to_grey, rgb_to_hsv, rgb_to_lab, unit_to_hue)
 
 
@@ -204,3 +204,87 @@ def test_chroma_known_values():
     assert hsv.item() == pytest.approx(0.75)
     rgb = get_space("rgb").chroma(torch.tensor([1.0, -1.0, 0.0]).view(1, 3, 1, 1))
     assert rgb.item() == pytest.approx(math.sqrt(2), abs=1e-6)
+
+
+# ---------------------------------------------------------------- gamut mapping
+
+def _vivid_lab(seed=0, n=4000):
+    """LAB colours over every lightness and hue with chroma up to 150: most are outside sRGB."""
+    g = torch.Generator().manual_seed(seed)
+    L = torch.rand(n, generator=g) * 100
+    h = torch.rand(n, generator=g) * 2 * math.pi
+    c = torch.rand(n, generator=g) * 150
+    return torch.stack([L, c * torch.cos(h), c * torch.sin(h)]).view(1, 3, 40, n // 40)
+
+
+def test_gamut_map_lab_keeps_lightness_and_hue_and_reduces_chroma_only_as_needed():
+    from colorlab.colorspaces import GAMUT_STEPS, _lab_to_linear_nchw, gamut_map_lab
+    lab = _vivid_lab()
+    lin = _lab_to_linear_nchw(lab)
+    outside = ((lin < -1e-5) | (lin > 1 + 1e-5)).any(1)
+    assert 0.3 < outside.float().mean() < 0.95                     # the test has both kinds
+    mapped = gamut_map_lab(lab)
+    torch.testing.assert_close(mapped[:, 0], lab[:, 0], rtol=0, atol=0)   # L* untouched
+    scale = mapped[:, 1:].norm(dim=1) / lab[:, 1:].norm(dim=1)
+    assert (scale <= 1 + 1e-6).all()
+    assert (scale[~outside] == 1).all()                            # in-gamut colours unchanged
+    assert (scale[outside] < 1).all()
+    # the hue angle is kept: mapped ab is the original ab times one scale
+    torch.testing.assert_close(mapped[:, 1:], lab[:, 1:] * scale.unsqueeze(1), atol=1e-4, rtol=1e-5)
+    # in gamut now, and as much chroma as fits: 2^-steps more would not
+    lin_m = _lab_to_linear_nchw(mapped)
+    assert lin_m.min() >= -2e-5 and lin_m.max() <= 1 + 2e-5
+    more = torch.cat([lab[:, :1], lab[:, 1:] * (scale + 2.0 ** -GAMUT_STEPS * 1.01).unsqueeze(1)], 1)
+    lin_more = _lab_to_linear_nchw(more)
+    assert ((lin_more < -1e-5) | (lin_more > 1 + 1e-5)).any(1)[outside].all()
+
+
+def test_lab_decode_keeps_the_photos_lightness_where_clipping_would_not():
+    # A saturated prediction (a = b = 100) over a lightness ramp: most of it outside sRGB.
+    grey = torch.linspace(0, 1, 64).view(1, 1, 1, 64).expand(1, 1, 8, 64).contiguous()
+    pred = torch.full((1, 2, 2, 2), 100 / 110)
+    out = get_space("lab").decode(grey, pred, saturation=1.0)
+    err = (rgb_to_lab(out)[:, :1] - grey_to_L(grey)).abs().max()
+    assert err < 0.05, f"L* moved by {err:.3f}"
+    clipped = lab_to_rgb(torch.cat([grey_to_L(grey), torch.full((1, 2, 8, 64), 100.0)], 1))
+    assert (rgb_to_lab(clipped)[:, :1] - grey_to_L(grey)).abs().max() > 5   # what channel clipping did
+    lab = rgb_to_lab(out)
+    hue = torch.atan2(lab[:, 2], lab[:, 1])[lab[:, 1:].norm(dim=1) > 5]
+    assert (hue - math.pi / 4).abs().max() < 0.02                   # hue of (100, 100) kept
+
+
+@pytest.mark.parametrize("saturation", [1.0, 2.0])
+def test_hsv_decode_meets_the_luminance_by_lowering_saturation(saturation):
+    torch.manual_seed(0)
+    grey = torch.rand(1, 1, 32, 32)
+    pred = torch.rand(1, 2, 8, 8) * 2 - 1
+    hue, sat = HsvSpace.hs_from_pred(pred, (32, 32))
+    out = get_space("hsv").decode(grey, pred, saturation)
+    assert out.min() >= 0 and out.max() <= 1
+    torch.testing.assert_close(luminance(out), luminance(grey.expand(-1, 3, -1, -1)), atol=2e-5, rtol=0)
+    hsv = rgb_to_hsv(out)
+    want = (sat * saturation).clamp(0, 1)
+    reach = (srgb_to_linear(grey) <= HsvSpace._unit_luminance(hue, want)[1]).expand(-1, 3, -1, -1)
+    assert 0.05 < reach.float().mean() < 0.95                       # both kinds of pixel
+    plain = HsvSpace.assemble(grey, hue, want)
+    torch.testing.assert_close(out[reach], plain[reach])            # within reach: the plain assembly
+    coloured = (hsv[:, 1:2] > 0.2) & (grey > 0.2)                  # away from the transfer curve's linear toe
+    assert _circ(hsv[:, :1][coloured].numpy(), hue[coloured].numpy()).max() < 0.03   # hue kept (up to the transfer curve: scaling happens in linear light)
+    # the clipping assembly (the loss's) falls short of the luminance on bright saturated pixels
+    short = (luminance(HsvSpace.assemble(grey, hue, want)) - srgb_to_linear(grey)).abs().max()
+    assert short > 0.05
+
+
+def test_rgb_saturation_scales_towards_the_gamut_edge_without_clipping():
+    from colorlab.colorspaces import RgbSpace
+    rgb = torch.tensor([[0.9, 0.5, 0.2], [0.3, 0.6, 0.3], [0.5, 0.5, 0.5], [0.98, 0.02, 0.5]]).T.reshape(1, 3, 1, 4)
+    g = rgb_to_grey(rgb)
+    for s in (0.5, 1.5, 3.0):
+        out = RgbSpace.scale_chroma(rgb, s)
+        assert out.min() >= -1e-6 and out.max() <= 1 + 1e-6
+        d0, d1 = rgb - g, out - g                                  # same direction from the pixel's grey
+        cos = (d0 * d1).sum(1) / (d0.norm(dim=1) * d1.norm(dim=1)).clamp(min=1e-9)
+        assert (cos[d0.norm(dim=1) > 0] > 1 - 1e-5).all()
+        t = d1.norm(dim=1) / d0.norm(dim=1).clamp(min=1e-9)
+        assert (t <= s + 1e-5).all()
+    torch.testing.assert_close(RgbSpace.scale_chroma(rgb, 0.5), g + (rgb - g) * 0.5)   # inside: exact

@@ -65,6 +65,10 @@ def assert_clear(exc: ImageError) -> None:
     assert len(msg) >= 10 and " " in msg and "Traceback" not in msg, f"unclear ImageError message: {msg!r}"
 
 
+def tensor_u8(rgb: torch.Tensor) -> np.ndarray:
+    return (rgb[0].permute(1, 2, 0).clamp(0, 1) * 255).round().to(torch.uint8).numpy()
+
+
 def colorize_or_refuse(src, model, expected_size=None):
     """Colorize ``src``; it must come back RGB at the input's size, or be refused with
     a clear ``ImageError``. Any other exception propagates and fails the test.
@@ -236,8 +240,15 @@ def test_extreme_shapes(models, size, space):
 @pytest.mark.parametrize("value", [0, 255])
 @pytest.mark.parametrize("space", ["lab", "hsv", "rgb"])
 def test_flat_black_and_white(models, value, space):
-    out = colorize_or_refuse(Image.new("L", (40, 30), value), models[space], (40, 30))
-    assert np.isfinite(np.asarray(out, dtype=np.float32)).all()
+    img = Image.new("L", (40, 30), value)
+    out = np.asarray(colorize_or_refuse(img, models[space], (40, 30)), dtype=int)
+    from colorlab.pipeline import predict
+    raw = predict(models[space], torch.full((1, 1, 30, 40), value / 255))   # float, before 8-bit rounding
+    assert torch.isfinite(raw).all() and raw.min() >= 0 and raw.max() <= 1
+    assert np.abs(out - np.asarray(Image.fromarray(tensor_u8(raw)))).max() <= 1
+    if space in ("lab", "hsv"):
+        # L* 0 or 100 has no chroma inside sRGB: gamut mapping leaves exactly black or white
+        assert np.abs(out - value).max() <= 1, f"{space}: flat {value} came back {out.min()}..{out.max()}"
 
 
 def _mode_image(mode: str) -> Image.Image:
