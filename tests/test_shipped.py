@@ -168,5 +168,17 @@ def test_readme_generated_block_is_current(block, tmp_path, monkeypatch):
             f"README bench block lists {sorted(rows)}, weights/ has {sorted(want)}: rerun `python bench/run.py`")
         for name, (space, arch, _render) in want.items():
             assert rows[name][:2] == (space, arch), f"{name}: bench row {rows[name]}; rerun `python bench/run.py`"
+    elif block == "hints":
+        # The table is made from docs/hints_curve.json, whose scores must be of the shipped weights.
+        import json
+        from train import hints_curve
+        data = json.loads((ROOT / "docs" / "hints_curve.json").read_text())
+        for cat in data.values():
+            for space, entry in cat["models"].items():
+                meta = next(m for m in SHIPPED if m["name"] == f"{space}-{cat['category']}")
+                assert entry["sha256"] == meta["sha256"], (
+                    f"docs/hints_curve.json scored another {meta['name']}: rerun `python -m train.hints_curve`")
+        assert text.strip() == hints_curve.table(data).strip(), (
+            "README hints block is not what docs/hints_curve.json gives: rerun `python -m train.hints_curve --from-json`")
     else:
         pytest.skip(f"README block {block!r} has no check yet: add its command to tests/test_shipped.py")

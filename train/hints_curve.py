@@ -81,7 +81,7 @@ def score_category(category: str, weights: Path, auto: Path | None, data_root: P
     photos, val_hash, _ = load_folder(val, limit=limit)
     from colorlab.imaging import find_images
     names = [p.name for p in find_images(val)][:len(photos)]
-    entry = {"val_dir": str(val), "val_sha256": val_hash, "photos": names, "seed": seed,
+    entry = {"category": category, "val_dir": str(val), "val_sha256": val_hash, "photos": names, "seed": seed,
              "models": {}, "automatic": {}, "baselines": score_baselines(photos, seed)}
     for space in SPACES:
         name = f"{space}-{category}"
