@@ -314,9 +314,12 @@ def ui_signature(url: str) -> list[str]:
     config = _config(url)
     comps = [f"{c.get('type')}:{(c.get('props') or {}).get('label') or ''}:{(c.get('props') or {}).get('elem_id') or ''}"
              for c in config.get("components", [])]
-    events = [f"event:{d.get('api_name') or ''}:{len(d.get('inputs', []))}->{len(d.get('outputs', []))}"
+    def name(d):   # unnamed events are numbered in order by Gradio: compare them by shape only
+        n = str(d.get("api_name") or "")
+        return "-" if not n or n.startswith("false") else n
+    events = [f"~event:{name(d)}:{len(d.get('inputs', []))}->{len(d.get('outputs', []))}"
               for d in config.get("dependencies", [])]
-    return sorted(comps + events)
+    return sorted(comps) + sorted(events)   # components first: they name what is missing
 
 
 def reference_signature(root: Path, log_path: Path) -> list[str]:
@@ -411,7 +414,9 @@ def check(root: Path | str = ROOT, rules: tuple[Rule, ...] = RULES, exclude=(), 
             except SpaceError as exc:
                 problems.append(f"the app does not start from the repository either: {exc}")
             else:
-                lost = [x for x in repo_ui if x not in space_ui]
+                from collections import Counter
+                missing = Counter(repo_ui) - Counter(space_ui)
+                lost = [x for x in repo_ui if missing[x]]
                 if lost:
                     problems.append("the Space's app lacks what the repository's shows (a file it needs is "
                                     "missing?): " + "; ".join(lost[:6]))
