@@ -116,13 +116,15 @@ def worker_latency(spec: dict) -> dict:
     torch.set_num_threads(spec["threads"])
     from colorlab.checkpoints import get_model
     from colorlab.pipeline import colorize
+    from colorlab.hints import from_json
     model = get_model(spec["model"], spec["weights"])
+    hints = from_json(spec.get("hints"))
     loaded_mb = peak_rss_mb()
-    out = colorize(spec["image"], model)   # warm-up (kernel selection, allocator)
+    out = colorize(spec["image"], model, hints=hints)   # warm-up (kernel selection, allocator)
     times, cpu = [], []
     for _ in range(spec["runs"]):
         t0, c0 = time.perf_counter(), time.process_time()
-        out = colorize(spec["image"], model)
+        out = colorize(spec["image"], model, hints=hints)
         times.append(time.perf_counter() - t0)
         cpu.append(time.process_time() - c0)
     return {"times": times, "median": median_seconds(times), "cpu_median": median_seconds(cpu),
@@ -168,11 +170,23 @@ WORKERS = {"latency": worker_latency, "train": worker_train}
 
 # ---------------------------------------------------------------- sections (in the parent)
 
+# Ten point hints spread over the photo (and no tint): what "1 MP + 10 hints" adds to the latency.
+TEN_HINTS = json.dumps({"points": [[(i % 5 + 0.5) / 5, (i // 5 + 0.5) / 2, "#%02x60%02x" % (40 + 20 * i, 200 - 15 * i)]
+                                   for i in range(10)]})
+HINTS_OVERHEAD = 0.10   # target: hints add at most 10% to the 1-MP latency
+
+
 def bench_latency(models: list[dict], images: dict[str, Path], args) -> list[dict]:
     rows = []
     for meta in models:
         row = {"model": meta["name"], "space": meta.get("space", "?"), "architecture": meta.get("architecture", "?"),
                "render": meta.get("render_size") or "native"}
+        if meta.get("hints") and "1 MP" in images:
+            res = run_worker("latency", {"model": meta["name"], "weights": str(args.weights), "image": str(images["1 MP"]),
+                                         "runs": args.runs, "threads": THREADS, "hints": TEN_HINTS})
+            row["1 MP + 10 hints"] = res
+            note = res.get("error") or f"median {res['median']:.3f} s"
+            print(f"  {meta['name']:24s} 1 MP + 10 hints {note}", flush=True)
         for label, path in images.items():
             runs = args.runs if label != "12 MP" or not args.quick else max(1, args.runs - 1)
             res = run_worker("latency", {"model": meta["name"], "weights": str(args.weights), "image": str(path),
@@ -362,6 +376,17 @@ def render(info: dict, latency: list[dict] | None, train: list[dict] | None, app
                        + " | ".join(fmt_latency(row[label], label) for label in SIZES) + " |")
         if not latency:
             out.append("| (no shipped models in the weights directory) | | | | | | |")
+        hinted = [r for r in latency if "1 MP + 10 hints" in r]
+        if hinted:
+            out += ["", f"**With hints** (the hint-aware models; 10 point hints on the same 1-MP photo; target: at most "
+                    f"{HINTS_OVERHEAD:.0%} more than without):", "", "| model | 1 MP | 1 MP + 10 hints | overhead |",
+                    "|---|---|---|---|"]
+            for r in hinted:
+                a, b = r.get("1 MP", {}), r["1 MP + 10 hints"]
+                if "median" in a and "median" in b:
+                    over = b["median"] / a["median"] - 1
+                    out.append(f"| {r['model']} | {a['median']:.3f} s | {b['median']:.3f} s | {over:+.0%} "
+                               + ("✓" if over <= HINTS_OVERHEAD else "✗") + " |")
         out.append("")
     if train is not None:
         out += ["## Training throughput", "",
