@@ -40,6 +40,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from colorlab.space import stop_process  # noqa: E402  (standard library only: keeps start-up light)
 
 SIZES = {"256x256": (256, 256), "1 MP": (1155, 866), "12 MP": (4000, 3000)}
 TARGETS = {"1 MP": 0.5, "12 MP": 5.0}   # seconds, median
@@ -323,11 +324,7 @@ def bench_app(models: list[dict], images: dict[str, Path], args) -> dict:
         except Exception as exc:   # report, do not lose the other sections
             return {"skipped": f"{type(exc).__name__}: {exc}"}
         finally:
-            proc.terminate()
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            stop_process(proc, 20)
 
 
 # ---------------------------------------------------------------- report
@@ -495,11 +492,7 @@ def bench_big(models: list[dict], tmp: Path, args) -> dict:
     except Exception as exc:   # report, do not lose the other sections
         return {"skipped": f"{type(exc).__name__}: {exc}"}
     finally:
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc, 20)
 
 
 def update_readme(table: str) -> bool:

@@ -322,17 +322,22 @@ def ui_signature(url: str) -> list[str]:
     return sorted(comps) + sorted(events)   # components first: they name what is missing
 
 
+def stop_process(proc: subprocess.Popen, timeout: float = 30) -> None:
+    """Terminate a launched app; kill it if it has not exited within ``timeout`` seconds."""
+    proc.terminate()
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
 def reference_signature(root: Path, log_path: Path) -> list[str]:
     """The UI signature of the app run from the repository itself (same environment as the Space)."""
     proc, url, _ = launch(Path(root), log_path)
     try:
         return ui_signature(url)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc)
 
 
 def call_every_endpoint(url: str, photo: Path, expected: list[str], downloads: Path) -> list[str]:
@@ -403,11 +408,7 @@ def check(root: Path | str = ROOT, rules: tuple[Rule, ...] = RULES, exclude=(), 
                                             tmp / "downloads")
             space_ui = ui_signature(url)
         finally:
-            proc.terminate()
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            stop_process(proc)
         if compare_with_repository and not problems:
             try:
                 repo_ui = reference_signature(Path(root), tmp / "repo-app.log")

@@ -20,12 +20,11 @@ from torch.utils.data import Dataset
 from colorlab.imaging import IMAGE_EXTS as EXTS, ImageError, find_images, load_image  # noqa: F401  (EXTS re-exported)
 
 
-def load_folder(root, short_side: int | None = None, limit: int | None = None):
-    """Decode every image under ``root`` -> (uint8 arrays (H,W,3), data sha256, skipped count).
+def read_images(root, limit: int | None = None):
+    """Decode every image under ``root`` -> (relative names, PIL images, data sha256, skipped count).
 
-    ``short_side`` down-scales each image so its short side is at most that (saves memory).
-    """
-    arrays, skipped, h = [], 0, hashlib.sha256()
+    Unreadable files are skipped with a warning; the hash covers each name and file's bytes."""
+    names, images, skipped, h = [], [], 0, hashlib.sha256()
     for path in find_images(root)[:limit]:
         try:
             data = path.read_bytes()
@@ -34,12 +33,26 @@ def load_folder(root, short_side: int | None = None, limit: int | None = None):
             warnings.warn(f"skipping {path}: {exc}")
             skipped += 1
             continue
-        h.update(path.relative_to(root).as_posix().encode() + b"\0" + hashlib.sha256(data).digest())
+        rel = path.relative_to(root).as_posix()
+        h.update(rel.encode() + b"\0" + hashlib.sha256(data).digest())
+        names.append(rel)
+        images.append(img)
+    return names, images, h.hexdigest(), skipped
+
+
+def load_folder(root, short_side: int | None = None, limit: int | None = None):
+    """Decode every image under ``root`` -> (uint8 arrays (H,W,3), data sha256, skipped count).
+
+    ``short_side`` down-scales each image so its short side is at most that (saves memory).
+    """
+    _, images, digest, skipped = read_images(root, limit)
+    arrays = []
+    for img in images:
         if short_side and min(img.size) > short_side:
             s = short_side / min(img.size)
             img = img.resize((max(1, round(img.width * s)), max(1, round(img.height * s))), Image.BICUBIC)
         arrays.append(np.asarray(img))
-    return arrays, h.hexdigest(), skipped
+    return arrays, digest, skipped
 
 
 def load_folders(roots, short_side: int | None = None, limit: int | None = None):

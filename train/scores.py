@@ -26,13 +26,11 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import hashlib
 import json
 import multiprocessing
 import shlex
 import sys
 import time
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -55,22 +53,9 @@ def _round(v: float) -> float:
 def read_val(folder: Path):
     """(relative file names, uint8 arrays, sha256, skipped) of the images under ``folder``,
     in ``train.data.load_folder``'s order and with its hash (so it matches the sidecar's)."""
-    from colorlab.imaging import ImageError, find_images, load_image
-    folder = Path(folder)
-    files, arrays, skipped, h = [], [], 0, hashlib.sha256()
-    for path in find_images(folder):
-        try:
-            data = path.read_bytes()
-            img = load_image(data)
-        except (ImageError, OSError) as exc:
-            warnings.warn(f"skipping {path}: {exc}")
-            skipped += 1
-            continue
-        rel = path.relative_to(folder).as_posix()
-        h.update(rel.encode() + b"\0" + hashlib.sha256(data).digest())
-        files.append(rel)
-        arrays.append(np.asarray(img))
-    return files, arrays, h.hexdigest(), skipped
+    from .data import read_images
+    files, images, digest, skipped = read_images(Path(folder))
+    return files, [np.asarray(img) for img in images], digest, skipped
 
 
 def image_metrics(pred: np.ndarray, truth: np.ndarray, truth_lab: np.ndarray) -> dict:
