@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 from .checkpoints import Colorizer
-from .colorspaces import lab_to_rgb_in_gamut, rgb_to_grey, rgb_to_lab
+from .colorspaces import grey_to_L, lab_to_rgb_in_gamut, rgb_to_grey, rgb_to_lab
 from .hints import NO_HINTS, Hints, hint_maps, make_hints, prior
 from .imaging import MAX_PIXELS, array_to_tensor, load_image, tensor_to_array, tensor_to_pil
 
@@ -64,6 +64,11 @@ def accepts_hints(model: Colorizer) -> bool:
     return bool(getattr(model.net, "hint_channels", 0))
 
 
+def guided(net) -> bool:
+    """Whether ``net`` reads lightness-guided hint maps (``colorlab.hints.spread``)."""
+    return bool(getattr(getattr(net, "module", net), "guided", False))   # (a DDP wrapper holds it in .module)
+
+
 def resolve_hints(model: Colorizer, hints=None, tint=None) -> Hints:
     """Validated hints for ``model``; ValueError if it takes none and some were given."""
     h = make_hints(hints, tint)
@@ -78,7 +83,9 @@ def _net_input(model: Colorizer, grey: torch.Tensor, render_size, hints: Hints =
                      getattr(model.net, "size_multiple", 32))
     small = F.interpolate(grey, size=size, mode="bilinear", antialias=True, align_corners=False)
     x = model.space.net_input(small.clamp(0, 1))
-    maps = hint_maps(hints, size, grey.shape[0]) if accepts_hints(model) else None
+    maps = None
+    if accepts_hints(model):
+        maps = hint_maps(hints, size, grey.shape[0], grey_to_L(small.clamp(0, 1)) if guided(model.net) else None)
     if _channels_last(model.net):
         x = _nhwc(x)
         maps = None if maps is None else _nhwc(maps)

@@ -117,6 +117,38 @@ def test_evaluation_simulation_is_deterministic_and_true_to_the_reference(photo)
     assert t.tint == pytest.approx((lab[1].mean(), lab[2].mean()), abs=1e-3) and not t.points
 
 
+
+def test_guided_spread_follows_lightness_and_reduces_to_idw_on_flat_photos():
+    # two surfaces: dark left half, light right half; a red point on each side near the edge
+    size = (16, 32)
+    light = torch.full(size, 20.0)
+    light[:, 16:] = 80.0
+    h = make_hints([(0.4, 0.5, "#ff0000"), (0.95, 0.5, "#0000ff")])
+    red_a, blue_a = colour_to_ab("#ff0000")[0] / AB_SCALE, colour_to_ab("#0000ff")[0] / AB_SCALE
+    plain = hint_maps(h, size)
+    guided = hint_maps(h, size, lightness=light.view(1, 1, *size))
+    # just right of the edge the red point is nearer, but the blue one is on the same surface
+    assert abs(plain[0, 6, 8, 17] - red_a) < abs(plain[0, 6, 8, 17] - blue_a)
+    assert abs(guided[0, 6, 8, 17] - blue_a) < 0.05 * abs(red_a - blue_a)
+    assert abs(guided[0, 6, 8, 4] - red_a) < 0.05 * abs(red_a - blue_a)
+    # the rest of the maps do not depend on the guide; on a flat photo the spreads agree
+    assert torch.equal(guided[:, [0, 1, 2, 3, 4, 5, 8]], plain[:, [0, 1, 2, 3, 4, 5, 8]])
+    flat = hint_maps(h, size, lightness=torch.full((1, 1, *size), 50.0))
+    assert torch.allclose(flat, plain, atol=1e-5)
+    # each photo of a batch gets its own guided spread
+    pair = hint_maps(h, size, batch=2, lightness=torch.stack([light, torch.full(size, 50.0)])[:, None])
+    assert torch.allclose(pair[0], guided[0]) and torch.allclose(pair[1], plain[0], atol=1e-5)
+
+
+def test_guided_training_simulation_draws_the_same_hints():
+    ab = torch.rand(50, 2, 16, 16) * 2 - 1
+    light = torch.rand(50, 1, 16, 16) * 100
+    plain = simulate_training(ab, torch.Generator().manual_seed(3))
+    guided = simulate_training(ab, torch.Generator().manual_seed(3), lightness=light)
+    assert torch.equal(guided[:, :6], plain[:, :6]) and torch.equal(guided[:, 8], plain[:, 8])
+    has = plain[:, 2].flatten(1).amax(1) > 0
+    assert not torch.allclose(guided[has, 6:8], plain[has, 6:8])
+
 # ---------------------------------------------------------------- naive baselines
 
 def test_flat_tint_has_the_tint_as_its_mean_and_keeps_lightness(photo):

@@ -28,7 +28,7 @@ from colorlab.imaging import array_to_tensor, tensor_to_array
 from colorlab.losses import chroma_deficit, get_loss
 from colorlab.metrics import grey_baseline, summarize
 from colorlab.models import create_model, describe
-from colorlab.pipeline import network_output, predict
+from colorlab.pipeline import guided, network_output, predict
 
 from .config import Config, as_dict
 from .data import CropDataset, load_folder, load_folders
@@ -106,10 +106,13 @@ def cfg_arch(net) -> str:
     return getattr(net, "arch_name", type(net).__name__)
 
 
-def training_hints(rgb: torch.Tensor, seed: int, step: int) -> torch.Tensor:
-    """Hints simulated from the truth for one batch; a pure function of (seed, global step)."""
-    ab = (rgb_to_lab(rgb)[:, 1:] / AB_SCALE).clamp(-1, 1)
-    return simulate_training(ab, torch.Generator().manual_seed(seed * 1_000_003 + step))
+def training_hints(rgb: torch.Tensor, seed: int, step: int, guided: bool = False) -> torch.Tensor:
+    """Hints simulated from the truth for one batch; a pure function of (seed, global step).
+    ``guided``: the spread is guided by the photo's L* (``colorlab.hints.spread``)."""
+    lab = rgb_to_lab(rgb)
+    ab = (lab[:, 1:] / AB_SCALE).clamp(-1, 1)
+    return simulate_training(ab, torch.Generator().manual_seed(seed * 1_000_003 + step),
+                             lightness=lab[:, :1] if guided else None)
 
 
 def grey_scores(arrays) -> dict:
@@ -236,7 +239,7 @@ def train(cfg: Config, argv: list[str] | None = None) -> dict:
             grey = rgb_to_grey(rgb)
             with torch.autocast("cuda", enabled=use_amp):
                 if cfg.hints:
-                    maps = training_hints(rgb, cfg.seed, epoch * steps_per_epoch + step).to(device)
+                    maps = training_hints(rgb, cfg.seed, epoch * steps_per_epoch + step, guided(net)).to(device)
                     pred = network_output(model, space, x, maps, grey)
                 else:
                     pred = model(x)

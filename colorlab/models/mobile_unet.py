@@ -89,10 +89,13 @@ def load_pretrained(features: nn.Sequential, path: Path) -> None:
 @register("mobile_unet", "New: U-Net with an ImageNet-pretrained MobileNetV2 encoder and a light decoder")
 class MobileUNet(nn.Module):
     def __init__(self, out_channels: int = 2, decoder=(128, 64, 48, 32, 16), pretrained: bool = False,
-                 freeze: int = 0, hint_channels: int = 0, prior_gate: bool = False):
+                 freeze: int = 0, hint_channels: int = 0, prior_gate: bool = False, guided: bool = False):
         super().__init__()
         self.hint_channels = hint_channels
         self.prior_gate = prior_gate and bool(hint_channels)
+        # guided: the hint maps' spread is weighted by lightness too (colorlab.hints.spread);
+        # the maps are made outside the network, so this only tells their maker.
+        self.guided = guided and bool(hint_channels)
         self.out_channels = out_channels
         self.freeze = freeze   # the first ``freeze`` encoder layers keep their ImageNet weights
         self.size_multiple = 32
