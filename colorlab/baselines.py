@@ -4,6 +4,10 @@
 * ``propagate``: the point hints' (a, b) spread over the image by inverse-distance
   weighting (weight 1 / d^2), on the photo's own L*; where there are no points, the
   tint's (a, b), and grey where there is neither.
+* ``guided_propagate``: the same, with each point's weight also falling with the L*
+  difference between the pixel and the point (``colorlab.hints.spread``'s guide). This is
+  the spread the *guided* hint-aware models are given; it is reported beside them so
+  that what the network adds to its own prior can be seen. It is not the bar's baseline.
 
 Both return uint8 sRGB (H, W, 3) at the photo's size, assembled like the LAB models'
 output (``colorlab.colorspaces.LabSpace.decode``: L* from the photo, chroma reduced
@@ -15,7 +19,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .colorspaces import AB_SCALE, get_space, rgb_to_grey
+from .colorspaces import AB_SCALE, get_space, grey_to_L, rgb_to_grey
 from .hints import Hints, spread
 from .imaging import array_to_tensor, tensor_to_array
 
@@ -35,23 +39,38 @@ def flat_tint(photo: np.ndarray, tint_ab) -> np.ndarray:
     return _assemble(photo, ab)
 
 
-def idw_chroma(points, size: tuple[int, int]) -> torch.Tensor:
+def idw_chroma(points, size: tuple[int, int], lightness: torch.Tensor | None = None) -> torch.Tensor:
     """Inverse-distance-weighted (1 / d^2) (a, b) of ``points`` ((x, y, (a, b)), ...) on an
-    h x w grid of pixel centres -> (1, 2, h, w). At a hint's own pixel its chroma dominates."""
+    h x w grid of pixel centres -> (1, 2, h, w). At a hint's own pixel its chroma dominates.
+    ``lightness`` (h, w), the photo's L* on that grid, guides the weights (``spread``)."""
     h, w = size
     centres = torch.tensor([(x * w, y * h) for x, y, _ in points], dtype=torch.float32)
     ab = torch.tensor([ab for _, _, ab in points], dtype=torch.float32)
-    return spread(centres, ab, size)[0][None]
+    guide = None
+    if lightness is not None:
+        cells = [(min(int(y * h), h - 1), min(int(x * w), w - 1)) for x, y, _ in points]
+        guide = (lightness, torch.stack([lightness[r, c] for r, c in cells]))
+    return spread(centres, ab, size, guide)[0][None]
 
 
-def propagate(photo: np.ndarray, hints: Hints) -> np.ndarray:
-    """Naive propagation of ``hints`` over ``photo`` (module docstring)."""
+def propagate(photo: np.ndarray, hints: Hints, guided: bool = False) -> np.ndarray:
+    """Naive propagation of ``hints`` over ``photo`` (module docstring); ``guided``: the
+    lightness-guided spread (``guided_propagate``)."""
     h, w = photo.shape[:2]
     if not hints.points:
         return flat_tint(photo, hints.tint if hints.tint is not None else (0.0, 0.0))
     scale = min(1.0, PROPAGATION_SIDE / min(h, w))
     small = (max(1, round(h * scale)), max(1, round(w * scale)))
-    ab = idw_chroma(hints.points, small)
+    if guided:
+        light = F.interpolate(grey_to_L(rgb_to_grey(array_to_tensor(photo))), size=small, mode="area")[0, 0]
+        ab = idw_chroma(hints.points, small, light)
+    else:
+        ab = idw_chroma(hints.points, small)
     if small != (h, w):
         ab = F.interpolate(ab, size=(h, w), mode="bilinear", align_corners=False)
     return _assemble(photo, ab)
+
+
+def guided_propagate(photo: np.ndarray, hints: Hints) -> np.ndarray:
+    """The lightness-guided propagation of ``hints`` over ``photo`` (module docstring)."""
+    return propagate(photo, hints, guided=True)

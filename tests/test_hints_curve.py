@@ -47,7 +47,7 @@ def test_curve_table_and_figure(fixture, tmp_path):
     for space in ("lab", "hsv", "rgb"):
         assert set(cat["models"][space]) == {"sha256", *hints_curve.SETTINGS}
         assert all(len(cat["models"][space][s]["psnr"]) == 2 for s in hints_curve.SETTINGS)
-    assert {"grey", "flat_tint", "propagation_p10"} <= set(cat["baselines"])
+    assert {"grey", "flat_tint", "propagation_p10", "guided_p10"} <= set(cat["baselines"])
     # more hints, better naive propagation (the references' own colours)
     assert np.mean(cat["baselines"]["propagation_p50"]["psnr"]) > np.mean(cat["baselines"]["propagation_p1"]["psnr"])
     text = readme.read_text()

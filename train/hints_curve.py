@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from colorlab.baselines import flat_tint, propagate
+from colorlab.baselines import flat_tint, guided_propagate, propagate
 from colorlab.checkpoints import list_checkpoints, load_checkpoint
 from colorlab.colorspaces import rgb_to_grey
 from colorlab.hints import NO_HINTS, simulate
@@ -68,11 +68,13 @@ def score_model(model, photos: list[np.ndarray], settings, seed: int) -> dict:
 
 
 def score_baselines(photos: list[np.ndarray], seed: int) -> dict:
-    """grey, flat tint (true cast) and naive propagation of each K's simulated points."""
+    """grey, flat tint (true cast), and the naive and the lightness-guided propagation of each
+    K's simulated points."""
     out = {"grey": [_scores(grey_baseline(p), p) for p in photos],
            "flat_tint": [_scores(flat_tint(p, simulate(p, 0, True, seed).tint), p) for p in photos]}
     for k in POINTS[1:]:
         out[f"propagation_p{k}"] = [_scores(propagate(p, simulate(p, k, seed=seed)), p) for p in photos]
+        out[f"guided_p{k}"] = [_scores(guided_propagate(p, simulate(p, k, seed=seed)), p) for p in photos]
     return {name: {"psnr": [r[0] for r in rows], "ciede2000": [r[1] for r in rows]} for name, rows in out.items()}
 
 
@@ -135,8 +137,11 @@ def table(results: dict) -> str:
              "category's val photos, hints simulated from the photo itself (seed "
              f"{next(iter(results.values()))['seed']}): K random pixels with their true colour, or the true "
              "mean a, b as the tint. Naive propagation spreads the same points' a, b by inverse-distance "
-             "weighting; the flat tint puts the true mean a, b everywhere.", "",
-             "| category | hints | LAB | HSV | RGB | naive baseline | grey |", "|---|---|---|---|---|---|---|"]
+             "weighting; the flat tint puts the true mean a, b everywhere. The guided spread also weights by "
+             "closeness in L* (`colorlab.baselines.guided_propagate`): it is what the guided models are "
+             "given, shown so that what their network adds can be seen; it is not the bar's baseline.", "",
+             "| category | hints | LAB | HSV | RGB | naive baseline | guided spread | grey |",
+             "|---|---|---|---|---|---|---|---|"]
     for cat_name, cat in results.items():
         base, models = cat["baselines"], cat["models"]
         g = base["grey"]
@@ -147,8 +152,10 @@ def table(results: dict) -> str:
             b = base["flat_tint"] if s == "tint" else base.get(f"propagation_{s}")
             bname = "flat tint " if s == "tint" else ""
             bcell = f"{bname}{mean(b, 'psnr'):.2f} ({mean(b, 'ciede2000'):.2f})" if b else "-"
+            gd = base.get(f"guided_{s}")
+            gcell = f"{mean(gd, 'psnr'):.2f} ({mean(gd, 'ciede2000'):.2f})" if gd else "-"
             lines.append(f"| {cat_name} | {label} | " + " | ".join(cells)
-                         + f" | {bcell} | {mean(g, 'psnr'):.2f} ({mean(g, 'ciede2000'):.2f}) |")
+                         + f" | {bcell} | {gcell} | {mean(g, 'psnr'):.2f} ({mean(g, 'ciede2000'):.2f}) |")
     lines += ["", "**Hint bar** (best matrix model of each category, PSNR on val):", "",
               "| category | setting | model | PSNR dB | against | baseline | needed | bar |", "|---|---|---|---|---|---|---|---|"]
     for cat_name, cat in results.items():
@@ -176,6 +183,9 @@ def figure(results: dict, path: Path) -> None:
                 ax.scatter([90], [mean(m["tint"], metric)], marker="*", s=90, color=colours[sp])
             prop = [mean(cat["baselines"]["flat_tint" if k == 0 else f"propagation_p{k}"], metric) for k in POINTS[1:]]
             ax.plot(xs[1:], prop, ls="--", color="black", label="naive propagation")
+            if f"guided_p{POINTS[1]}" in cat["baselines"]:
+                guided = [mean(cat["baselines"][f"guided_p{k}"], metric) for k in POINTS[1:]]
+                ax.plot(xs[1:], guided, ls="-.", color="dimgrey", label="guided spread")
             ax.scatter([90], [mean(cat["baselines"]["flat_tint"], metric)], marker="x", color="black", label="flat tint (x=tint)")
             ax.axhline(mean(cat["baselines"]["grey"], metric), ls=":", color="grey", label="grey input")
             ax.set_xscale("log")
