@@ -371,6 +371,23 @@ def test_prior_gate_leaves_automatic_output_alone_and_pulls_to_the_points(space,
     assert d2 < 0.7 * d1, (d1, d2)            # at the start, half of the propagated colour at the point
 
 
+
+def test_uncapped_gate_reaches_far_from_the_points_and_only_with_points():
+    torch.manual_seed(0)
+    kw = dict(out_channels=2, decoder=(16, 8, 8, 8, 8), hint_channels=HINT_CHANNELS, prior_gate=True)
+    capped, free = (create_model("mobile_unet", gate_reach=r, **kw).eval() for r in (32.0, 0.0))
+    free.load_state_dict(capped.state_dict())
+    x = torch.rand(1, 1, 64, 64) * 2 - 1
+    prior = torch.full((1, 2, 64, 64), 0.5)
+    blend = lambda pred, pri, gate: pred + gate * (pri - pred)     # noqa: E731  (LAB's blend)
+    with torch.no_grad():
+        maps = hint_maps(make_hints([(0.05, 0.05, "#40a050")]), (64, 64))
+        far = (slice(None), slice(None), slice(48, None), slice(48, None))
+        gap = [(m(x, maps, prior, blend) - prior)[far].abs().mean() for m in (capped, free)]
+        assert gap[1] < 0.5 * gap[0]          # far from the only point the free gate still blends
+        none = hint_maps(make_hints(), (64, 64))
+        assert torch.equal(free(x, none, prior, blend), free(x, none))   # no points: untouched
+
 def test_tint_taken_from_a_colour_photo_is_its_mean_chroma():
     from colorlab.hints import tint_of
     y, x = np.mgrid[0:40, 0:60]
