@@ -82,6 +82,16 @@ def test_a_model_with_wrong_colours_gets_less_of_them(photos):
     assert ciede[calibrate.MIN_GAIN] < ciede[1.0]
 
 
+
+def test_the_psnr_guard_stops_the_vividness_step(photos):
+    # wrong colours: above g0 (the grid's floor) every step costs PSNR; a generous CIEDE2000
+    # allowance alone would lift the gain, the guard keeps it where PSNR allows
+    free, table = calibrate.choose_gain(oracle(-0.5), photos, step=0.1, max_ciede_rise=1.0, max_psnr_drop=99)
+    guarded, _ = calibrate.choose_gain(oracle(-0.5), photos, step=0.1, max_ciede_rise=1.0, max_psnr_drop=0.05)
+    psnr = {r["gain"]: r["psnr"] for r in table}
+    assert guarded < free
+    assert psnr[guarded] >= psnr[calibrate.MIN_GAIN] - 0.05 > psnr[round(guarded + 0.1, 3)]
+
 def test_calibrate_chooses_on_train_only_writes_the_sidecar_and_colorlab_applies_the_gain(
         tmp_path, photos, photo, monkeypatch):
     """Train photos follow the colour rule, val photos the opposite one (ab -> -ab). A model that
