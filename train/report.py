@@ -211,8 +211,9 @@ def results_markdown(models: list[dict], figure: str | None = None, recomputed: 
     if cal:
         out += ["", "**Chroma calibration** (`python -m train.calibrate`): each model's chroma gain was chosen "
                 "on 100 training images: from 1, downhill in CIEDE2000 to its minimum g0, then the largest gain "
-                "(step 0.05) whose CIEDE2000 is at most 5% above g0's and whose colourfulness does not exceed "
-                "the truth's. The table above is scored with it. Val metrics without → with the gain:", "", cal]
+                "(step 0.05) whose CIEDE2000 is at most 5% above g0's, whose PSNR is at most 0.1 dB below g0's "
+                "and whose colourfulness does not exceed the truth's. The table above is scored with it. Val "
+                "metrics without → with the gain:", "", cal]
     if figure:
         out += ["", f"![Examples: grey input, LAB, HSV and RGB colorizations, truth]({figure})"]
     return "\n".join(out) + "\n"
