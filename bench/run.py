@@ -122,14 +122,24 @@ def worker_latency(spec: dict) -> dict:
     hints = from_json(spec.get("hints"))
     loaded_mb = peak_rss_mb()
     out = colorize(spec["image"], model, hints=hints)   # warm-up (kernel selection, allocator)
+    # With hints, the same photo without them is timed too, in turn in this process: two processes
+    # of the same configuration differ by up to 40% on a shared machine, more than the 10% asked of hints.
+    plain = [] if spec.get("hints") else None
     times, cpu = [], []
     for _ in range(spec["runs"]):
         t0, c0 = time.perf_counter(), time.process_time()
         out = colorize(spec["image"], model, hints=hints)
         times.append(time.perf_counter() - t0)
         cpu.append(time.process_time() - c0)
-    return {"times": times, "median": median_seconds(times), "cpu_median": median_seconds(cpu),
-            "peak_mb": peak_rss_mb(), "loaded_mb": loaded_mb, "size": list(out.size)}
+        if plain is not None:
+            t0 = time.perf_counter()
+            colorize(spec["image"], model)
+            plain.append(time.perf_counter() - t0)
+    res = {"times": times, "median": median_seconds(times), "cpu_median": median_seconds(cpu),
+           "peak_mb": peak_rss_mb(), "loaded_mb": loaded_mb, "size": list(out.size)}
+    if plain is not None:
+        res.update(plain_times=plain, plain_median=median_seconds(plain))
+    return res
 
 
 def worker_train(spec: dict) -> dict:
@@ -175,6 +185,7 @@ WORKERS = {"latency": worker_latency, "train": worker_train}
 TEN_HINTS = json.dumps({"points": [[(i % 5 + 0.5) / 5, (i // 5 + 0.5) / 2, "#%02x60%02x" % (40 + 20 * i, 200 - 15 * i)]
                                    for i in range(10)]})
 HINTS_OVERHEAD = 0.10   # target: hints add at most 10% to the 1-MP latency
+HINT_RUNS = 9           # at least this many pairs: a median of 3 moves by more than 10% on a busy machine
 
 
 def bench_latency(models: list[dict], images: dict[str, Path], args) -> list[dict]:
@@ -184,14 +195,15 @@ def bench_latency(models: list[dict], images: dict[str, Path], args) -> list[dic
                "render": meta.get("render_size") or "native"}
         if meta.get("hints") and "1 MP" in images:
             res = run_worker("latency", {"model": meta["name"], "weights": str(args.weights), "image": str(images["1 MP"]),
-                                         "runs": args.runs, "threads": THREADS, "hints": TEN_HINTS})
+                                         "runs": max(args.runs, HINT_RUNS), "threads": args.threads,
+                                         "hints": TEN_HINTS})
             row["1 MP + 10 hints"] = res
             note = res.get("error") or f"median {res['median']:.3f} s"
             print(f"  {meta['name']:24s} 1 MP + 10 hints {note}", flush=True)
         for label, path in images.items():
             runs = args.runs if label != "12 MP" or not args.quick else max(1, args.runs - 1)
             res = run_worker("latency", {"model": meta["name"], "weights": str(args.weights), "image": str(path),
-                                         "runs": runs, "threads": THREADS})
+                                         "runs": runs, "threads": args.threads})
             row[label] = res
             note = res.get("error") or f"median {res['median']:.3f} s, peak {res['peak_mb']:.0f} MB"
             print(f"  {meta['name']:24s} {label:8s} {note}", flush=True)
@@ -213,7 +225,7 @@ def train_specs(models: list[dict], args) -> list[dict]:
         arch = {k: v for k, v in (cfg.get("arch") or {}).items() if k != "pretrained"}   # same cost, no download
         spec = {"architecture": cfg.get("architecture", "mobile_unet"), "arch": arch, "space": cfg.get("space", "lab"),
                 "loss": cfg.get("loss", "l1"), "size": int(cfg.get("size", 128)), "aux_weight": cfg.get("aux_weight", 0.5),
-                "batch_size": 16, "steps": 2 if args.quick else 6, "threads": THREADS}
+                "batch_size": 16, "steps": 2 if args.quick else 6, "threads": args.threads}
         key = json.dumps({k: spec[k] for k in ("architecture", "arch", "space", "loss", "size")}, sort_keys=True)
         if key not in seen:
             seen.add(key)
@@ -338,7 +350,11 @@ def machine_info() -> dict:
     except (OSError, StopIteration):
         pass
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout.strip()
-    return {"cpu": cpu, "cores": os.cpu_count(), "torch": torch.__version__, "python": platform.python_version(),
+    if subprocess.run(["git", "diff", "--quiet", "HEAD", "--", "colorlab", "app.py", "bench"], cwd=ROOT).returncode == 1:
+        commit += " + uncommitted changes"   # the numbers are of the working tree
+    affinity = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return {"cpu": cpu, "cores": os.cpu_count(), "affinity": affinity, "torch": torch.__version__,
+            "python": platform.python_version(),
             "load": os.getloadavg()[0], "date": dt.datetime.now().strftime("%Y-%m-%d %H:%M"), "commit": commit or "?"}
 
 
@@ -355,7 +371,8 @@ def fmt_latency(res: dict, label: str) -> str:
 def render(info: dict, latency: list[dict] | None, train: list[dict] | None, app: dict | None, args) -> str:
     out = [f"# colorlab benchmark", "",
            f"{info['date']}, commit {info['commit']}: {info['cpu']}, {info['cores']} cores, "
-           f"torch {info['torch']}, Python {info['python']}; {THREADS} torch threads"
+           f"torch {info['torch']}, Python {info['python']}; {args.threads} torch thread{'s' * (args.threads != 1)}"
+           + (f"; pinned to {info['affinity']} of the cores (the app too)" if info["affinity"] < info["cores"] else "")
            + (" (**--quick**: fewer runs, not for quoting)" if args.quick else "") + ".", ""]
     if info["load"] > 0.5:
         out += [f"**Warning:** the 1-minute load average was {info['load']:.1f} when the run started: other "
@@ -375,11 +392,13 @@ def render(info: dict, latency: list[dict] | None, train: list[dict] | None, app
             out.append("| (no shipped models in the weights directory) | | | | | | |")
         hinted = [r for r in latency if "1 MP + 10 hints" in r]
         if hinted:
-            out += ["", f"**With hints** (the hint-aware models; 10 point hints on the same 1-MP photo; target: at most "
+            out += ["", f"**With hints** (the hint-aware models; 10 point hints on the same 1-MP photo, timed in turn "
+                    f"with the photo without hints in one process, medians of at least {HINT_RUNS}; target: at most "
                     f"{HINTS_OVERHEAD:.0%} more than without):", "", "| model | 1 MP | 1 MP + 10 hints | overhead |",
                     "|---|---|---|---|"]
             for r in hinted:
-                a, b = r.get("1 MP", {}), r["1 MP + 10 hints"]
+                b = r["1 MP + 10 hints"]
+                a = {"median": b["plain_median"]} if "plain_median" in b else r.get("1 MP", {})
                 if "median" in a and "median" in b:
                     over = b["median"] / a["median"] - 1
                     out.append(f"| {r['model']} | {a['median']:.3f} s | {b['median']:.3f} s | {over:+.0%} "
@@ -388,7 +407,7 @@ def render(info: dict, latency: list[dict] | None, train: list[dict] | None, app
     if train is not None:
         out += ["## Training throughput", "",
                 "Optimizer steps (AdamW, forward + loss + backward) on random batches of 16 at the training "
-                f"resolution, {THREADS} threads, after one warm-up step; `pretrained` weights are not loaded "
+                f"resolution, {args.threads} threads, after one warm-up step; `pretrained` weights are not loaded "
                 "(same cost), frozen layers stay frozen.", "",
                 "| architecture | settings | space | loss | example config | images/s | s/step | trainable / params | peak MB |",
                 "|---|---|---|---|---|---|---|---|---|"]
@@ -518,6 +537,9 @@ def main(argv=None) -> int:
     ap.add_argument("--no-big", action="store_true", help="skip the 12-MP photo through the app")
     ap.add_argument("--no-latency", action="store_true", help="skip colorization latency")
     ap.add_argument("--runs", type=int, help="timed runs per configuration (default 5, --quick 2)")
+    ap.add_argument("--threads", type=int, default=THREADS,
+                    help=f"torch threads per measurement (default {THREADS}, the target machine's cores); "
+                         "the app takes its own from the CPUs it may use (taskset)")
     ap.add_argument("--weights", type=Path, help="weights directory (default: colorlab's, $COLORLAB_WEIGHTS)")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results.md")
     ap.add_argument("--no-readme", action="store_true", help="do not update the table in README.md")

@@ -43,14 +43,27 @@ def _check_saturation(saturation: float) -> None:
         raise ValueError(f"saturation must be in [0, 4], got {saturation}")
 
 
-def _grey(src) -> tuple[torch.Tensor, tuple[int, int]]:
-    img = load_image(src, MAX_PIXELS)
-    arr = np.asarray(img)
+def grey_tensor(image) -> torch.Tensor:
+    """The grey every model is given for ``image`` (path, bytes, file or PIL image in any mode,
+    or a uint8 RGB array (H, W, 3) taken as it is, already upright): float32 (1, 1, H, W) in
+    [0, 1], the luminance-matched grey (``rgb_to_grey``). ``colorize`` and ``colour_at`` take
+    it in place of the image, so a caller that also shows or scores the grey
+    (``colorlab.showcase.Upload``) computes it once. A tensor is checked and returned."""
+    if isinstance(image, torch.Tensor):
+        if image.dim() != 4 or tuple(image.shape[:2]) != (1, 1) or not image.is_floating_point():
+            raise ValueError(f"a grey image tensor must be float (1, 1, H, W), got {image.dtype} {tuple(image.shape)}")
+        return image
+    if isinstance(image, np.ndarray):
+        if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
+            raise ValueError(f"an image array must be uint8 (H, W, 3), got {image.dtype} {image.shape}")
+        arr = image
+    else:
+        arr = np.asarray(load_image(image, MAX_PIXELS))
     h, w = arr.shape[:2]
     grey = torch.empty(1, 1, h, w)
     for rows in _bands(h, w):
         grey[:, :, rows] = rgb_to_grey(array_to_tensor(arr[rows]))
-    return grey, img.size
+    return grey
 
 
 def _nhwc(x: torch.Tensor) -> torch.Tensor:
@@ -163,7 +176,8 @@ def predict(model: Colorizer, grey: torch.Tensor, render_size=None, saturation: 
 
 def colorize(image, model: Colorizer, render_size: int | None = None, saturation: float = 1.0,
              hints=None, tint=None) -> Image.Image:
-    """Colorize one image (path, bytes, file or PIL image in any mode) -> RGB PIL image of the same size.
+    """Colorize one image (path, bytes, file or PIL image in any mode, or its ``grey_tensor``)
+    -> RGB PIL image of the same size.
 
     A colour input is turned grey first. ``render_size`` is the short side the
     network runs at (default: the checkpoint's, i.e. its training size for LAB/HSV,
@@ -178,7 +192,7 @@ def colorize(image, model: Colorizer, render_size: int | None = None, saturation
     """
     _check_saturation(saturation)
     hints = resolve_hints(model, hints, tint)
-    grey, _ = _grey(image)
+    grey = grey_tensor(image)
     arr = np.empty((*grey.shape[-2:], 3), np.uint8)   # written band by band: no full-size float RGB
 
     def write(rows, rgb):
@@ -195,7 +209,7 @@ def colour_at(image, model: Colorizer, x: float, y: float, render_size=None, sat
     height, read at the network's resolution (cheap: no full-size decode). The app starts its
     hint colour picker there, so the user nudges the model's colour rather than guessing."""
     hints = resolve_hints(model, hints)
-    grey, _ = _grey(image)
+    grey = grey_tensor(image)
     x_in, maps = _net_input(model, grey, render_size, hints)
     pred = network_output(model.net, model.space, x_in, maps, _small_grey(grey, x_in.shape[-2:]))
     small = _small_grey(grey, pred.shape[-2:])
@@ -223,7 +237,7 @@ def colorize_batch(images, model: Colorizer, render_size=None, saturation: float
     groups = defaultdict(list)
     for i, src in enumerate(images):
         try:
-            grey, _ = _grey(src)
+            grey = grey_tensor(src)
             groups[(tuple(grey.shape[-2:]), per_image[i])].append((i, grey))
         except ValueError as exc:
             results[i] = exc
@@ -246,4 +260,4 @@ def _per_image_hints(model: Colorizer, hints, n: int) -> list[Hints]:
     return [resolve_hints(model, from_json(h) if isinstance(h, (dict, str)) or h is None else h) for h in hints]
 
 
-__all__ = ["accepts_hints", "colorize", "colour_at", "colorize_batch", "predict", "net_shape"]
+__all__ = ["accepts_hints", "colorize", "colour_at", "colorize_batch", "grey_tensor", "predict", "net_shape"]

@@ -26,7 +26,7 @@ from PIL import Image
 
 from .checkpoints import get_model, list_checkpoints
 from .imaging import load_image
-from .pipeline import accepts_hints, colorize
+from .pipeline import accepts_hints, colorize, grey_tensor
 from .turing import CATEGORIES
 
 METRIC_PIXELS = 512 * 512   # metrics at most this many pixels (area-averaged down)
@@ -46,12 +46,49 @@ DATASETS = {
 
 @dataclass
 class Upload:
-    """An image as the models see it: its grey version, and the colour original if it had colour."""
+    """An image as the models see it: its grey version, and the colour original if it had colour.
+
+    The grey and the grey baseline's scores are made when first asked for, once: Compare,
+    Channels and the hint preview never need the full-size grey, and a Colorize needs it once
+    for the model, the slider and the baseline alike."""
     image: Image.Image                 # 8-bit RGB, upright (any input mode converted)
-    grey: np.ndarray                   # uint8 (H, W, 3): the grey the model is given
     reference: np.ndarray | None       # uint8 (H, W, 3) colour ground truth, or None for a grey upload
-    grey_scores: dict | None = None    # the grey baseline scored against the reference
     metric_reference: np.ndarray | None = field(default=None, repr=False)   # reference at metric size
+    _made: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        if self.reference is not None and self.metric_reference is None:
+            self.metric_reference = metric_view(self.reference)
+
+    def _once(self, key: str, make):
+        if key not in self._made:
+            self._made[key] = make()
+        return self._made[key]
+
+    @property
+    def grey_tensor(self):
+        """float32 torch tensor (1, 1, H, W) in [0, 1]: exactly the grey the model is given."""
+        return self._once("tensor", lambda: grey_tensor(np.asarray(self.image)))   # (upright already)
+
+    @property
+    def grey_channel(self) -> np.ndarray:
+        """uint8 (H, W): the grey, rounded; one channel, so resizing and PNGs of it cost a third."""
+        from .imaging import tensor_to_array
+        return self._once("channel", lambda: tensor_to_array(self.grey_tensor)[..., 0])
+
+    @property
+    def grey(self) -> np.ndarray:
+        """uint8 (H, W, 3): the grey as RGB (a read-only view of ``grey_channel``)."""
+        g = self.grey_channel
+        return np.broadcast_to(g[..., None], (*g.shape, 3))
+
+    @property
+    def grey_scores(self) -> dict | None:
+        """The grey baseline scored against the reference at metric size; None without one."""
+        if self.reference is None:
+            return None
+        from .metrics import score
+        return self._once("scores", lambda: score(_rgb(metric_view(self.grey_channel)), self.metric_reference))
 
     @property
     def size(self) -> tuple[int, int]:
@@ -84,7 +121,7 @@ def metric_size(size: tuple[int, int]) -> tuple[int, int]:
 
 
 def metric_view(arr: np.ndarray) -> np.ndarray:
-    """``arr`` (uint8 (H, W, 3)) at metric size: area-averaged, or itself if small enough."""
+    """``arr`` (uint8 (H, W, 3) or (H, W)) at metric size: area-averaged, or itself if small enough."""
     size = metric_size((arr.shape[1], arr.shape[0]))
     if size == (arr.shape[1], arr.shape[0]):
         return arr
@@ -101,28 +138,26 @@ def display_image(image) -> Image.Image:
     return img.resize((max(1, round(w * f)), max(1, round(h * f))), Image.Resampling.LANCZOS)
 
 
+def _rgb(grey: np.ndarray) -> np.ndarray:
+    """uint8 (H, W) -> (H, W, 3), the grey in every channel (what the metrics compare)."""
+    return np.repeat(grey[..., None], 3, axis=2)
+
+
 def grey_of(arr: np.ndarray) -> np.ndarray:
-    """The grey the model is given, as uint8 RGB, computed in bands (no image-sized floats)."""
-    import torch
-    from .colorspaces import rgb_to_grey
-    from .imaging import array_to_tensor, tensor_to_array
-    out = np.empty_like(arr)
-    step = max(1, (1 << 17) // max(1, arr.shape[1]))
-    with torch.inference_mode():
-        for r in range(0, arr.shape[0], step):
-            band = rgb_to_grey(array_to_tensor(arr[r:r + step]))
-            out[r:r + step] = tensor_to_array(band.expand(-1, 3, -1, -1))
-    return out
+    """The grey the model is given for uint8 RGB ``arr`` (H, W, 3), as uint8 RGB (H, W, 3)."""
+    from .imaging import tensor_to_array
+    return _rgb(tensor_to_array(grey_tensor(arr))[..., 0])
 
 
-def _upload(img: Image.Image) -> Upload:
-    from .metrics import colorfulness, score
+def _upload(img: Image.Image, force_grey: bool = False) -> Upload:
+    """``img`` as an Upload; a colour photo (colourfulness above ``COLOUR_THRESHOLD``) keeps
+    itself as the reference, unless ``force_grey``."""
+    from .metrics import colorfulness
     arr = np.asarray(img)
-    grey = grey_of(arr)
     ref_small = metric_view(arr)
-    if colorfulness(ref_small) > COLOUR_THRESHOLD:
-        return Upload(img, grey, arr, score(metric_view(grey), ref_small), ref_small)
-    return Upload(img, grey, None)
+    if not force_grey and colorfulness(ref_small) > COLOUR_THRESHOLD:
+        return Upload(img, arr, ref_small)
+    return Upload(img, None)
 
 
 def read_upload(src) -> Upload:
@@ -135,10 +170,7 @@ def for_display(upload: Upload) -> Upload:
     Channels run the models on. Its grey baseline is re-scored on the reduced photo."""
     if not upload.reduced:
         return upload
-    small = _upload(display_image(upload.image))
-    if upload.reference is None:   # the colour decision is the full upload's
-        small.reference = small.grey_scores = small.metric_reference = None
-    return small
+    return _upload(display_image(upload.image), force_grey=upload.reference is None)   # grey stays grey
 
 
 def score_result(pred: np.ndarray, upload: Upload) -> dict | None:
@@ -146,8 +178,7 @@ def score_result(pred: np.ndarray, upload: Upload) -> dict | None:
     if upload.reference is None:
         return None
     from .metrics import score
-    ref = upload.metric_reference if upload.metric_reference is not None else metric_view(upload.reference)
-    return score(metric_view(pred), ref)
+    return score(metric_view(pred), upload.metric_reference)
 
 
 def choose_checkpoint(space: str, category: str, metas: list[dict] | None = None) -> tuple[dict, str]:
@@ -168,16 +199,18 @@ def choose_checkpoint(space: str, category: str, metas: list[dict] | None = None
 
 
 def run_model(upload: Upload, name: str, render_size: int | None = None, saturation: float = 1.0,
-              hints=None) -> Result:
-    """Colorize ``upload`` with checkpoint ``name``; timed, and scored when there is a reference.
+              hints=None, scored: bool = True) -> Result:
+    """Colorize ``upload`` with checkpoint ``name``; timed, and scored when there is a reference
+    (``scored=False``: not scored, for a view that shows no metrics, e.g. Channels).
     ``hints`` (a ``colorlab.hints.Hints``) are given to a model that takes them and left out
     for an automatic-only one (``Result.meta["hints_used"]`` says which)."""
     model = get_model(name)
     use = bool(hints) and accepts_hints(model)
+    grey = upload.grey_tensor   # the upload's, made once for every model (not in a model's time)
     t0 = time.perf_counter()
-    out = colorize(upload.image, model, render_size or None, saturation, hints=hints if use else None)
+    out = colorize(grey, model, render_size or None, saturation, hints=hints if use else None)
     seconds = time.perf_counter() - t0
-    scores = score_result(np.asarray(out), upload)
+    scores = score_result(np.asarray(out), upload) if scored else None
     meta = model.meta
     meta = dict(meta, hints_used=use)
     return Result(name, meta.get("space", model.space.name), meta.get("category", ""), out, seconds, scores, meta)
@@ -192,7 +225,7 @@ def metric_rows(result: Result, upload: Upload) -> list[list]:
     for key, label in METRIC_LABELS.items():
         better = {True: "higher", False: "lower", None: "closer to the reference"}[HIGHER_IS_BETTER[key]]
         rows.append([label, round(result.scores[key], 3), round(upload.grey_scores[key], 3), better])
-    rows.append(["reference colourfulness", round(colorfulness(metric_view(upload.reference)), 3), None, ""])
+    rows.append(["reference colourfulness", round(colorfulness(upload.metric_reference), 3), None, ""])
     return rows
 
 
@@ -317,13 +350,22 @@ def model_card(meta: dict) -> str:
     return "  \n".join(lines)
 
 
-def save_png(image: Image.Image, directory: Path, name: str) -> Path:
-    """Write ``image`` as a PNG without metadata to ``directory/name`` (made if needed),
-    lossless at the fastest zlib level (``PNG_LEVEL``)."""
+def save_png(image: Image.Image, directory: Path, name: str, grey_as_l: bool = False) -> Path:
+    """Write ``image`` (PIL or uint8 array) as a PNG without metadata to ``directory/name`` (made
+    if needed), lossless at the fastest zlib level (``PNG_LEVEL``). ``grey_as_l``: an RGB image
+    whose three channels are equal is stored as one grey channel, the same pixels in a third of
+    the bytes and encoding time (for views such as L or S that are grey by construction)."""
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / name
-    Image.fromarray(np.asarray(image)).save(path, format="PNG", optimize=False, compress_level=PNG_LEVEL)
+    arr = np.asarray(image)
+    if grey_as_l and arr.ndim == 3 and arr.shape[2] == 3 and _channels_equal(arr):
+        arr = arr[..., 0]
+    Image.fromarray(np.ascontiguousarray(arr)).save(path, format="PNG", optimize=False, compress_level=PNG_LEVEL)
     return path
+
+
+def _channels_equal(arr: np.ndarray) -> bool:
+    return np.array_equal(arr[..., 0], arr[..., 1]) and np.array_equal(arr[..., 0], arr[..., 2])
 
 
 __all__ = ["CATEGORIES", "COMPARE_HEADERS", "DISPLAY_SIDE", "METRIC_PIXELS", "MODEL_HEADERS", "SPACES", "Result",

@@ -25,6 +25,8 @@ def test_metrics_are_computed_at_the_bounded_resolution(monkeypatch):
     real = metrics.score
     monkeypatch.setattr(metrics, "score", lambda p, t: seen.append((p.shape, t.shape)) or real(p, t))
     upload = showcase.read_upload(colourful(2400, 1600))
+    assert not seen   # the grey baseline is scored when first asked for, once
+    assert upload.grey_scores is upload.grey_scores
     showcase.score_result(np.asarray(colourful(2400, 1600, 1)), upload)
     assert len(seen) == 2   # the grey baseline, then the prediction
     for pred, truth in seen:
@@ -51,6 +53,30 @@ def test_pngs_are_lossless(tmp_path):
     arr = np.random.default_rng(3).integers(0, 256, (64, 80, 3), dtype=np.uint8)
     path = showcase.save_png(Image.fromarray(arr), tmp_path, "x.png")
     np.testing.assert_array_equal(np.asarray(Image.open(path)), arr)
+
+
+def test_grey_pngs_are_one_channel_only_when_asked_and_still_lossless(tmp_path):
+    rng = np.random.default_rng(4)
+    grey = np.repeat(rng.integers(0, 256, (40, 50, 1), dtype=np.uint8), 3, axis=2)
+    colour = rng.integers(0, 256, (40, 50, 3), dtype=np.uint8)
+    for arr, want in ((grey, "L"), (colour, "RGB")):
+        img = Image.open(showcase.save_png(arr, tmp_path, "v.png", grey_as_l=True))
+        assert img.mode == want
+        np.testing.assert_array_equal(np.asarray(img.convert("RGB")), arr)
+    assert Image.open(showcase.save_png(grey, tmp_path, "g.png")).mode == "RGB"   # by default as given
+
+
+def test_the_uploads_grey_is_made_once_and_is_the_models_grey():
+    from colorlab.colorspaces import rgb_to_grey
+    from colorlab.imaging import array_to_tensor, tensor_to_array
+    img = colourful(300, 200)
+    upload = showcase.read_upload(img)
+    assert upload.grey_tensor is upload.grey_tensor and upload.grey_channel is upload.grey_channel
+    want = tensor_to_array(rgb_to_grey(array_to_tensor(np.asarray(img))).expand(-1, 3, -1, -1))
+    np.testing.assert_array_equal(upload.grey, want)
+    np.testing.assert_array_equal(showcase.grey_of(np.asarray(img)), want)
+    from colorlab.metrics import score
+    assert upload.grey_scores == score(showcase.metric_view(want), showcase.metric_view(np.asarray(img)))
 
 
 def test_a_quick_job_waits_for_one_step_of_a_long_one_not_all_of_it():

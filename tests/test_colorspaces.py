@@ -288,3 +288,77 @@ def test_rgb_saturation_scales_towards_the_gamut_edge_without_clipping():
         t = d1.norm(dim=1) / d0.norm(dim=1).clamp(min=1e-9)
         assert (t <= s + 1e-5).all()
     torch.testing.assert_close(RgbSpace.scale_chroma(rgb, 0.5), g + (rgb - g) * 0.5)   # inside: exact
+
+
+def _textbook_curves():
+    """The piecewise curves as the standards write them (torch.where), to check the fast forms."""
+    eps, kappa = 216 / 24389, 24389 / 27
+    return {
+        "srgb_to_linear": lambda c: torch.where(c <= 0.04045, c / 12.92,
+                                                ((c.clamp(min=0.04045) + 0.055) / 1.055) ** 2.4),
+        "linear_to_srgb": lambda c: torch.where(c.clamp(0, 1) <= 0.0031308, c.clamp(0, 1) * 12.92,
+                                                1.055 * c.clamp(0.0031308, 1) ** (1 / 2.4) - 0.055),
+        "_f": lambda t: torch.where(t > eps, t.clamp(min=eps) ** (1 / 3), (kappa * t + 16) / 116),
+        "_f_inv": lambda f: torch.where(f ** 3 > eps, f ** 3, (116 * f - 16) / kappa),
+    }
+
+
+@pytest.mark.parametrize("name", ["srgb_to_linear", "linear_to_srgb", "_f", "_f_inv"])
+def test_fast_piecewise_curves_equal_the_textbook_ones(name):
+    import colorlab.colorspaces as cs
+    knees = torch.tensor([0.04045, 0.0031308, 216 / 24389, 6 / 29])
+    x = torch.cat([torch.linspace(-0.1, 1.2, 20001), knees, knees * (1 + 1e-6), knees * (1 - 1e-6)])
+    x.requires_grad_(True)
+    fast, book = getattr(cs, name)(x), _textbook_curves()[name](x)
+    torch.testing.assert_close(fast, book, atol=1e-7, rtol=1e-6)
+    g_fast, = torch.autograd.grad(fast.sum(), x)
+    g_book, = torch.autograd.grad(book.sum(), x)
+    away = (x.detach()[:, None] - knees).abs().min(1).values > 1e-4   # the one-sided derivatives differ only at a knee
+    torch.testing.assert_close(g_fast[away], g_book[away], atol=1e-4, rtol=1e-4)
+    if name == "linear_to_srgb":
+        assert fast.min() >= 0 and fast.max() <= 1                 # still a valid sRGB value at black
+
+
+def _textbook_fit_chroma(L, a, b, steps):
+    """The chroma scale bisection with an explicit upper bound and torch.where (as first written)."""
+    from colorlab.colorspaces import _GAMUT_TOL, _WHITE_D65, _XYZ2RGB, _f_inv
+    m = _XYZ2RGB * _WHITE_D65
+    fy = (L + 16) / 116
+    base = m[:, 1:2] * _f_inv(fy)
+    lo, hi = torch.zeros_like(fy), torch.ones_like(fy)
+    for _ in range(steps):
+        mid = (lo + hi) * 0.5
+        lin = base + m[:, 0:1] * _f_inv(fy + mid * a / 500) + m[:, 2:3] * _f_inv(fy - mid * b / 200)
+        ok = (lin.amin(0) >= -_GAMUT_TOL) & (lin.amax(0) <= 1 + _GAMUT_TOL)
+        lo, hi = torch.where(ok, mid, lo), torch.where(ok, hi, mid)
+    return lo
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_fast_gamut_bisection_equals_the_textbook_one_and_lands_in_gamut(seed):
+    from colorlab.colorspaces import GAMUT_STEPS, _fit_chroma, _lab_to_linear, lab_to_rgb_in_gamut
+    L, a, b = _vivid_lab(seed).flatten(2)[0]
+    t = _fit_chroma(L, a, b, GAMUT_STEPS)
+    torch.testing.assert_close(t, _textbook_fit_chroma(L, a, b, GAMUT_STEPS), atol=0, rtol=0)
+    assert ((t * 2 ** GAMUT_STEPS) % 1 == 0).all() and t.max() < 1   # on the 2^-steps grid, below 1
+    lin = _lab_to_linear(torch.stack([L, a * t, b * t], 1))
+    assert lin.min() >= -2e-5 and lin.max() <= 1 + 2e-5                # every mapped colour is in gamut
+    rgb = lab_to_rgb_in_gamut(_vivid_lab(seed))
+    assert rgb.min() >= 0 and rgb.max() <= 1
+
+
+def test_bisect_finds_each_threshold_from_below():
+    from colorlab.colorspaces import _bisect
+    star = torch.rand(1000, generator=torch.Generator().manual_seed(0))
+    found = _bisect(lambda t: t < star, torch.zeros_like(star), 10)
+    torch.testing.assert_close(found, torch.floor(star * 1024) / 1024, atol=0, rtol=0)
+    assert (_bisect(lambda t: t < 0, torch.zeros(3), 10) == 0).all()   # nothing fits: 0
+
+
+def test_rgb_to_hsv_on_ties_and_greys_matches_skimage():
+    vals = np.array([0.0, 0.2, 0.5, 0.5, 1.0])
+    rgb = np.stack(np.meshgrid(vals, vals, vals, indexing="ij"), -1).reshape(5, 25, 3)   # every tie, greys, black
+    ours = _hwc(rgb_to_hsv(_nchw(rgb)))
+    ref = color.rgb2hsv(rgb)
+    np.testing.assert_allclose(ours[..., 1:], ref[..., 1:], atol=1e-6)
+    np.testing.assert_allclose(_circ(ours[..., 0], ref[..., 0]), 0, atol=1e-6)

@@ -11,7 +11,7 @@ from colorlab.checkpoints import load_checkpoint
 from colorlab.colorspaces import grey_to_L, rgb_to_grey, rgb_to_lab
 from colorlab.imaging import ImageError, pil_to_tensor
 from colorlab.metrics import grey_baseline
-from colorlab.pipeline import colorize, colorize_batch, net_shape, predict
+from colorlab.pipeline import colorize, colorize_batch, grey_tensor, net_shape, predict
 
 SPACES = ("lab", "hsv", "rgb")
 
@@ -105,3 +105,19 @@ def load_size(src):
 ])
 def test_net_shape(h, w, render, multiple, expected):
     assert net_shape(h, w, render, multiple) == expected
+
+
+@pytest.mark.parametrize("space", SPACES)
+def test_a_grey_tensor_colorizes_exactly_as_its_image(models, photo, space):
+    grey = grey_tensor(photo)
+    assert grey.shape == (1, 1, 72, 96) and grey.dtype == torch.float32
+    torch.testing.assert_close(grey, rgb_to_grey(pil_to_tensor(photo)), atol=1e-6, rtol=0)
+    torch.testing.assert_close(grey_tensor(np.asarray(photo)), grey, atol=0, rtol=0)   # an RGB array: as it is
+    np.testing.assert_array_equal(np.asarray(colorize(grey, models[space])), np.asarray(colorize(photo, models[space])))
+
+
+@pytest.mark.parametrize("bad", [torch.zeros(1, 3, 8, 8), torch.zeros(8, 8), torch.zeros(1, 1, 8, 8, dtype=torch.uint8),
+                                 np.zeros((8, 8), np.uint8), np.zeros((8, 8, 3), np.float32)])
+def test_grey_tensor_refuses_what_is_not_an_image(bad):
+    with pytest.raises(ValueError):
+        grey_tensor(bad)
