@@ -224,10 +224,11 @@ def hint_maps(hints: Hints, size: tuple[int, int], batch: int = 1,
         centres, abs_ = torch.tensor(centres), torch.tensor(abs_)
         if lightness is None:
             maps[:, 6:8], maps[:, 8:9] = spread(centres, abs_, size)
-        for i in range(batch if lightness is not None else 0):
-            light = lightness[i, 0].float()
-            point_l = torch.stack([light[cy, cx] for cy, cx in cells])
-            maps[i, 6:8], maps[i, 8:9] = spread(centres, abs_, size, (light, point_l))
+        else:                          # each photo's own lightness guides its spread
+            for i in range(batch):
+                light = lightness[i, 0].float()
+                point_l = torch.stack([light[cy, cx] for cy, cx in cells])
+                maps[i, 6:8], maps[i, 8:9] = spread(centres, abs_, size, (light, point_l))
     if hints.tint is not None:
         maps[:, 3] = hints.tint[0] / AB_SCALE
         maps[:, 4] = hints.tint[1] / AB_SCALE
