@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from .colorspaces import AB_SCALE, get_space, grey_to_L, rgb_to_grey
-from .hints import Hints, spread
+from .hints import Hints, point_cells, point_lightness, spread
 from .imaging import array_to_tensor, tensor_to_array
 
 PROPAGATION_SIDE = 256   # the weighting runs at most at this short side, then is up-sampled (it is smooth)
@@ -46,10 +46,7 @@ def idw_chroma(points, size: tuple[int, int], lightness: torch.Tensor | None = N
     h, w = size
     centres = torch.tensor([(x * w, y * h) for x, y, _ in points], dtype=torch.float32)
     ab = torch.tensor([ab for _, _, ab in points], dtype=torch.float32)
-    guide = None
-    if lightness is not None:
-        cells = [(min(int(y * h), h - 1), min(int(x * w), w - 1)) for x, y, _ in points]
-        guide = (lightness, torch.stack([lightness[r, c] for r, c in cells]))
+    guide = None if lightness is None else (lightness, point_lightness(lightness, point_cells(points, size)))
     return spread(centres, ab, size, guide)[0][None]
 
 

@@ -53,6 +53,9 @@ SPREAD_SCALE = 8.0       # network pixels over which a point's closeness falls b
 # 6 and 9 on faces and general, and was within 0.1 dB of the best on landscapes; against
 # plain inverse-distance weighting it gained +0.6 / +1.3 / +0.5 dB (faces / landscapes / general).
 GUIDE_SIGMA = 12.0
+# How far (a fraction of the short side) a lone point's say reaches before the model's own
+# colour takes over (``confidence``).
+POINT_REACH = 1.0
 _HEX = re.compile(r"^#?([0-9a-fA-F]{6})$")
 
 
@@ -178,6 +181,30 @@ def from_json(data) -> Hints:
     return make_hints(points, data.get("tint"))
 
 
+def point_cells(points, size: tuple[int, int]) -> list[tuple[int, int]]:
+    """The (row, col) cell of an h x w grid that each point ((x, y, ...), ...) falls in."""
+    h, w = size
+    return [(min(int(p[1] * h), h - 1), min(int(p[0] * w), w - 1)) for p in points]
+
+
+def point_lightness(lightness: torch.Tensor, cells) -> torch.Tensor:
+    """The L* (K,) of an (h, w) L* map at each (row, col) of ``cells``: the points' own lightness."""
+    return torch.stack([lightness[r, c] for r, c in cells]).float()
+
+
+def _log_weights(centres: torch.Tensor, size: tuple[int, int], guide=None) -> tuple[torch.Tensor, torch.Tensor]:
+    """(log weight of each point at each pixel (K, h, w), squared distances (K, h, w)): see ``spread``."""
+    h, w = size
+    gy = torch.arange(h, dtype=torch.float32) + 0.5
+    gx = torch.arange(w, dtype=torch.float32) + 0.5
+    d2 = (gx.view(1, 1, w) - centres[:, 0].view(-1, 1, 1)) ** 2 + (gy.view(1, h, 1) - centres[:, 1].view(-1, 1, 1)) ** 2
+    logw = -torch.log(d2 + 0.25)       # +0.25: a pixel's own hint counts as half a pixel away
+    if guide is not None:
+        lightness, point_l = guide
+        logw = logw - (lightness.view(1, h, w) - point_l.view(-1, 1, 1)) ** 2 / (2 * GUIDE_SIGMA ** 2)
+    return logw, d2
+
+
 def spread(centres: torch.Tensor, ab: torch.Tensor, size: tuple[int, int],
            guide: tuple[torch.Tensor, torch.Tensor] | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Inverse-distance-weighted (1 / d^2) chroma of K points over an h x w grid of pixel
@@ -188,18 +215,34 @@ def spread(centres: torch.Tensor, ab: torch.Tensor, size: tuple[int, int],
     (the photo's L* (h, w), each point's L* (K,)), point k's weight at a pixel is also
     multiplied by exp(-(L - L_k)^2 / (2 GUIDE_SIGMA^2)): a colour spreads over what looks
     like the surface it was given on (a cross-bilateral filter of the points)."""
-    h, w = size
-    gy = torch.arange(h, dtype=torch.float32) + 0.5
-    gx = torch.arange(w, dtype=torch.float32) + 0.5
-    d2 = (gx.view(1, 1, w) - centres[:, 0].view(-1, 1, 1)) ** 2 + (gy.view(1, h, 1) - centres[:, 1].view(-1, 1, 1)) ** 2
+    logw, d2 = _log_weights(centres, size, guide)
     close = torch.exp(-d2.min(0, keepdim=True).values.sqrt() / SPREAD_SCALE)
-    if guide is None:
-        wts = 1.0 / (d2 + 0.25)       # +0.25: a pixel's own hint counts as half a pixel away
-        return torch.einsum("khw,kc->chw", wts, ab.float()) / wts.sum(0, keepdim=True), close
-    lightness, point_l = guide
-    # In log space, so that a pixel unlike every point still gets a finite mix (softmax).
-    logw = -torch.log(d2 + 0.25) - (lightness.view(1, h, w) - point_l.view(-1, 1, 1)) ** 2 / (2 * GUIDE_SIGMA ** 2)
+    # Normalised in log space, so that a pixel unlike every point still gets a finite mix.
     return torch.einsum("khw,kc->chw", torch.softmax(logw, 0), ab.float()), close
+
+
+def confidence(hints: Hints, lightness: torch.Tensor, reach: float = POINT_REACH) -> torch.Tensor:
+    """How much the point hints speak for each pixel: (N, 1, h, w) in [0, 1], 0 with no points.
+
+    The spread's weights are normalised over the points, so a single point alone speaks
+    for every pixel however far and unlike it, and the networks, trained on true colours
+    where one point does tell the cast, then recolour the whole photo with it. Here a
+    "no point here" alternative competes: the confidence is S / (S + r^-2), S the sum of
+    the points' lightness-guided weights (``spread``) at the pixel and r = ``reach`` times
+    the short side. A point of equal L* at distance d gets r^2 / (r^2 + d^2) (a pixel
+    2 GUIDE_SIGMA lighter or darker weighs it e^-2 as much); many points nearby, close to 1.
+    ``lightness`` (N, 1, h, w): the photos' L*."""
+    n, _, h, w = lightness.shape
+    if not hints.points:
+        return lightness.new_zeros(n, 1, h, w)
+    cells = point_cells(hints.points, (h, w))
+    centres = torch.tensor([(c + 0.5, r + 0.5) for r, c in cells])
+    log_r2 = 2 * float(np.log(reach * min(h, w)))
+    out = []
+    for light in lightness[:, 0].float():
+        logw, _ = _log_weights(centres, (h, w), (light, point_lightness(light, cells)))
+        out.append(torch.sigmoid(torch.logsumexp(logw, 0, keepdim=True) + log_r2))
+    return torch.stack(out)
 
 
 def hint_maps(hints: Hints, size: tuple[int, int], batch: int = 1,
@@ -209,17 +252,16 @@ def hint_maps(hints: Hints, size: tuple[int, int], batch: int = 1,
     for a guided model; None: plain inverse-distance weighting."""
     h, w = size
     maps = torch.zeros(batch, HINT_CHANNELS, h, w)
-    centres, abs_, cells = [], [], []
+    centres, abs_ = [], []
     half = POINT_PATCH // 2
-    for x, y, (a, b) in hints.points:
-        cy, cx = min(int(y * h), h - 1), min(int(x * w), w - 1)
+    cells = point_cells(hints.points, size)
+    for (cy, cx), (_, _, (a, b)) in zip(cells, hints.points):
         rows, cols = slice(max(0, cy - half), cy + half + 1), slice(max(0, cx - half), cx + half + 1)
         maps[:, 0, rows, cols] = a / AB_SCALE
         maps[:, 1, rows, cols] = b / AB_SCALE
         maps[:, 2, rows, cols] = 1.0
         centres.append((cx + 0.5, cy + 0.5))
         abs_.append((a / AB_SCALE, b / AB_SCALE))
-        cells.append((cy, cx))
     if centres:
         centres, abs_ = torch.tensor(centres), torch.tensor(abs_)
         if lightness is None:
@@ -227,8 +269,7 @@ def hint_maps(hints: Hints, size: tuple[int, int], batch: int = 1,
         else:                          # each photo's own lightness guides its spread
             for i in range(batch):
                 light = lightness[i, 0].float()
-                point_l = torch.stack([light[cy, cx] for cy, cx in cells])
-                maps[i, 6:8], maps[i, 8:9] = spread(centres, abs_, size, (light, point_l))
+                maps[i, 6:8], maps[i, 8:9] = spread(centres, abs_, size, (light, point_lightness(light, cells)))
     if hints.tint is not None:
         maps[:, 3] = hints.tint[0] / AB_SCALE
         maps[:, 4] = hints.tint[1] / AB_SCALE

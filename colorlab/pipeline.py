@@ -12,7 +12,7 @@ from PIL import Image
 
 from .checkpoints import Colorizer
 from .colorspaces import grey_to_L, lab_to_rgb_in_gamut, rgb_to_grey, rgb_to_lab
-from .hints import NO_HINTS, Hints, hint_maps, make_hints, prior
+from .hints import NO_HINTS, Hints, confidence, hint_maps, make_hints, prior
 from .imaging import MAX_PIXELS, array_to_tensor, load_image, tensor_to_array, tensor_to_pil
 
 MAX_RENDER = 1024   # cap on the short side the network runs at, whatever is asked
@@ -130,8 +130,7 @@ def _render(model: Colorizer, grey: torch.Tensor, render_size, saturation: float
             hints: Hints = NO_HINTS) -> None:
     """Run the network at render size, then decode at full resolution band by band:
     ``write(rows, rgb)`` receives each band as sRGB (N,3,rows,W) in [0,1]."""
-    x, maps = _net_input(model, grey, render_size, hints)
-    pred = network_output(model.net, model.space, x, maps, _small_grey(grey, x.shape[-2:]))
+    pred = _prediction(model, grey, render_size, hints)
     full = model.space.upsample(pred, grey.shape[-2:], grey)
     # The calibrated gain corrects the muted colours of automatic colorization; with hints
     # the colours are the user's, so they are not scaled.
@@ -144,6 +143,21 @@ def _render(model: Colorizer, grey: torch.Tensor, render_size, saturation: float
             lab[:, 1:] += shift
             rgb = lab_to_rgb_in_gamut(lab).clamp_(0, 1)
         write(rows, rgb)
+
+
+def _prediction(model: Colorizer, grey: torch.Tensor, render_size, hints: Hints) -> torch.Tensor:
+    """The network's output at its own size, in its space's units. With point hints it is
+    blended, by the points' ``confidence``, with the output for the same photo without
+    them: the networks learnt from true colours that one point tells the whole photo's
+    cast, but a person placing one point means that place (the tint is for the cast)."""
+    x, maps = _net_input(model, grey, render_size, hints)
+    small = _small_grey(grey, x.shape[-2:])
+    pred = network_output(model.net, model.space, x, maps, small)
+    if hints.points:
+        _, free = _net_input(model, grey, render_size, Hints((), hints.tint))
+        auto = network_output(model.net, model.space, x, free, small)
+        pred = model.space.blend(auto, pred, confidence(hints, grey_to_L(small)).to(pred))
+    return pred
 
 
 def _small_grey(grey: torch.Tensor, size) -> torch.Tensor:
@@ -210,8 +224,7 @@ def colour_at(image, model: Colorizer, x: float, y: float, render_size=None, sat
     hint colour picker there, so the user nudges the model's colour rather than guessing."""
     hints = resolve_hints(model, hints)
     grey = grey_tensor(image)
-    x_in, maps = _net_input(model, grey, render_size, hints)
-    pred = network_output(model.net, model.space, x_in, maps, _small_grey(grey, x_in.shape[-2:]))
+    pred = _prediction(model, grey, render_size, hints)
     small = _small_grey(grey, pred.shape[-2:])
     gain = saturation * (1.0 if hints else model.chroma_gain)
     rgb = model.space.decode(small, model.space.upsample(pred, small.shape[-2:], small), gain)

@@ -45,14 +45,16 @@ def test_curve_table_and_figure(fixture, tmp_path):
     cat = data["faces"]
     assert cat["photos"] == ["p0.png", "p1.png"] and set(cat["models"]) == {"lab", "hsv", "rgb"}
     for space in ("lab", "hsv", "rgb"):
-        assert set(cat["models"][space]) == {"sha256", *hints_curve.SETTINGS}
+        assert set(cat["models"][space]) == {"sha256", "lone_spill", *hints_curve.SETTINGS}
         assert all(len(cat["models"][space][s]["psnr"]) == 2 for s in hints_curve.SETTINGS)
+        assert all(0 <= v <= 1 for v in cat["models"][space]["lone_spill"])
     assert {"grey", "flat_tint", "propagation_p10", "guided_p10"} <= set(cat["baselines"])
     # more hints, better naive propagation (the references' own colours)
     assert np.mean(cat["baselines"]["propagation_p50"]["psnr"]) > np.mean(cat["baselines"]["propagation_p1"]["psnr"])
     text = readme.read_text()
     assert text.startswith("intro\n<!-- hints:start -->\n") and text.endswith("<!-- hints:end -->\nrest\n")
     assert "old" not in text and "| faces | 10 points |" in text and "| faces | tint only |" in text
+    assert "**One point stays local**" in text
     assert Image.open(fig).size[0] > 300
     # --from-json rewrites the same table without scoring
     readme.write_text("<!-- hints:start -->\n<!-- hints:end -->\n")

@@ -3,7 +3,8 @@
 For every hint-aware matrix checkpoint ({lab,hsv,rgb}-{category}) and every setting —
 no hints, K = 1, 2, 5, 10, 20, 50 simulated point hints, and the tint alone — each val
 photo is colorized with hints simulated from it (``colorlab.hints.simulate``, seed
-``--seed``) and scored (PSNR, CIEDE2000). Beside them: the grey input, the flat tint
+``--seed``) and scored (PSNR, CIEDE2000). Each model is also given one point of a foreign
+colour (``lone_point``), to measure how far a single hint reaches (``spill``). Beside them: the grey input, the flat tint
 and the naive propagation of the same hints (``colorlab.baselines``), and, when
 ``--auto`` holds them, the automatic checkpoints the hint-aware ones were fine-tuned
 from (no hints). Per-image scores go to docs/hints_curve.json (so comparisons can be
@@ -26,8 +27,8 @@ from tqdm import tqdm
 
 from colorlab.baselines import flat_tint, guided_propagate, propagate
 from colorlab.checkpoints import list_checkpoints, load_checkpoint
-from colorlab.colorspaces import rgb_to_grey
-from colorlab.hints import NO_HINTS, simulate
+from colorlab.colorspaces import rgb_to_grey, rgb_to_lab
+from colorlab.hints import NO_HINTS, POINT_REACH, ab_to_hex, make_hints, simulate
 from colorlab.imaging import array_to_tensor, tensor_to_array
 from colorlab.metrics import ciede2000, grey_baseline, psnr
 from colorlab.pipeline import accepts_hints, predict
@@ -50,6 +51,28 @@ def setting_hints(setting: str, photo: np.ndarray, seed: int):
     return simulate(photo, k, seed=seed) if k else NO_HINTS
 
 
+SPILL_DE = 10.0   # CIE a, b change that counts as a pixel recoloured
+
+
+def lone_point(photo: np.ndarray, seed: int):
+    """One point hint at a random place (deterministic in (photo, seed)) whose colour is
+    foreign to the photo: chroma 40 opposite the truth's hue there."""
+    h, w = photo.shape[:2]
+    fx, fy = np.random.default_rng([seed, h, w, int(photo[h // 2, w // 2].sum())]).random(2)
+    r, c = min(int(fy * h), h - 1), min(int(fx * w), w - 1)
+    a, b = rgb_to_lab(array_to_tensor(photo[r:r + 1, c:c + 1]))[0, 1:, 0, 0].tolist()
+    angle = float(np.arctan2(b, a)) + np.pi
+    return make_hints([(float(fx), float(fy), ab_to_hex((40 * np.cos(angle), 40 * np.sin(angle))))])
+
+
+def spill(model, photo: np.ndarray, seed: int) -> float:
+    """The share of pixels a ``lone_point`` recolours (CIE a, b moved by more than SPILL_DE
+    from the output without hints): 1 means one point repainted the whole photo."""
+    grey = rgb_to_grey(array_to_tensor(photo))
+    ab = [rgb_to_lab(predict(model, grey, hints=h))[0, 1:] for h in (NO_HINTS, lone_point(photo, seed))]
+    return float(((ab[1] - ab[0]).norm(dim=0) > SPILL_DE).float().mean())
+
+
 def _scores(pred: np.ndarray, truth: np.ndarray) -> tuple[float, float]:
     return min(psnr(pred, truth), 100.0), ciede2000(pred, truth)
 
@@ -64,6 +87,7 @@ def score_model(model, photos: list[np.ndarray], settings, seed: int) -> dict:
             rgb = predict(model, rgb_to_grey(array_to_tensor(photo)), hints=hints)
             rows.append(_scores(tensor_to_array(rgb), photo))
         out[s] = {"psnr": [r[0] for r in rows], "ciede2000": [r[1] for r in rows]}
+    out["lone_spill"] = [spill(model, photo, seed) for photo in photos]
     return out
 
 
@@ -162,6 +186,18 @@ def table(results: dict) -> str:
         for b in bars(dict(cat, category=cat_name)):
             lines.append(f"| {cat_name} | {b['setting']} | {b['model']}-{cat_name} | {b['psnr']:.2f} | {b['against']} | "
                          f"{b['baseline']:.2f} | {b['needed']:.2f} | {'holds' if b['holds'] else '**fails**'} |")
+    spills = {c: {sp: m["lone_spill"] for sp, m in cat["models"].items() if "lone_spill" in m}
+              for c, cat in results.items()}
+    if any(spills.values()):
+        lines += ["", f"**One point stays local**: a lone point of a foreign colour (chroma 40, opposite the "
+                  f"truth's hue there) at a random place; the share of pixels whose a, b it moves by more than "
+                  f"{SPILL_DE:g} from the output without hints (mean over the val photos; 100% would be the whole "
+                  f"photo repainted). The point's say is capped by its lightness-guided confidence "
+                  f"(`colorlab.hints.confidence`, reach {POINT_REACH:g} x the short side).", "",
+                  "| category | LAB | HSV | RGB |", "|---|---|---|---|"]
+        for c, by_space in spills.items():
+            lines.append(f"| {c} | " + " | ".join(f"{100 * np.mean(by_space[sp]):.0f}%" if sp in by_space else "-"
+                                                for sp in SPACES) + " |")
     lines += ["", "![PSNR and CIEDE2000 against the number of point hints](docs/hints_curve.png)"]
     return "\n".join(lines) + "\n"
 
