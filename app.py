@@ -35,7 +35,7 @@ import torch
 import colorlab
 from colorlab import hint_editor, hosting, showcase, studies, turing
 from colorlab.checkpoints import get_model, list_checkpoints
-from colorlab.hints import from_json, tint_of
+from colorlab.hints import MIN_REACH, POINT_REACH, from_json, tint_of
 from colorlab.pipeline import accepts_hints, colour_at
 from colorlab.diagnostics import artifact_heatmap, channel_views, hue_artifact_map
 from colorlab.imaging import MAX_PIXELS, ImageError
@@ -183,6 +183,11 @@ def remove_hint(index, hints_json=""):
 @user_errors
 def clear_hints(hints_json=""):
     return hint_editor.clear_points(hints_json)
+
+
+@user_errors
+def set_reach(reach, hints_json=""):
+    return hint_editor.set_reach(hints_json, reach)
 
 
 @user_errors
@@ -522,6 +527,11 @@ def build() -> gr.Blocks:
                         with gr.Row():
                             remove_btn = gr.Button("Remove hint #", size="sm", elem_id="hint-remove")
                             clear_btn = gr.Button("Clear point hints", size="sm", elem_id="hint-clear")
+                        hint_reach = gr.Slider(MIN_REACH, 2.0, value=POINT_REACH, step=0.05, elem_id="hint-reach",
+                                               label="How far one point's colour reaches",
+                                               info="a fraction of the photo's short side; beyond it, and on surfaces "
+                                                    "much lighter or darker than the point, the model's own colour "
+                                                    "stays. Points close together reach further.")
                         tint_on = gr.Checkbox(False, label="Overall tint (the intended mean colour cast)", elem_id="tint-on")
                         with gr.Row():
                             tint_colour = gr.ColorPicker(value="#a08060", label="Tint", visible=False, elem_id="tint-colour")
@@ -648,6 +658,7 @@ def build() -> gr.Blocks:
         hint_colour.change(recolour_hint, [hint_colour, hint_index, hints_json], hints_json, api_name=False)
         remove_btn.click(remove_hint, [hint_index, hints_json], hints_json, api_name=False)
         clear_btn.click(clear_hints, hints_json, hints_json, api_name=False)
+        hint_reach.release(set_reach, [hint_reach, hints_json], hints_json, api_name=False)
         tint_on.change(toggle_tint, [tint_on, tint_colour, hints_json], [hints_json, tint_colour, tint_photo],
                        api_name=False)
         tint_colour.change(lambda c, on, h: hint_editor.set_tint(h, c) if on else h, [tint_colour, tint_on, hints_json],

@@ -18,7 +18,7 @@ from tqdm import tqdm
 
 from . import checkpoints
 from .checkpoints import CheckpointError, get_model, list_checkpoints
-from .hints import NO_HINTS, from_json, make_hints, simulate
+from .hints import NO_HINTS, POINT_REACH, from_json, make_hints, simulate
 from .imaging import find_images, load_image
 from .pipeline import accepts_hints, colorize
 
@@ -57,16 +57,17 @@ def _load_model(args):
 
 
 def _hints_by_file(args) -> dict:
-    """File name -> Hints from --hints FILE, or for a single input from --point/--tint."""
-    if args.hints and (args.point or args.tint):
-        _die("--hints", "give hints either as a file (--hints) or as --point/--tint, not both")
-    if args.point or args.tint:
+    """File name -> Hints from --hints FILE, or for a single input from --point/--tint/--reach."""
+    single = args.point or args.tint or args.reach is not None
+    if args.hints and single:
+        _die("--hints", "give hints either as a file (--hints) or as --point/--tint/--reach, not both")
+    if single:
         if len(args.files) != 1:
             _die("--point/--tint", f"are for a single input ({len(args.files)} given); use --hints FILE for several")
         try:
-            return {Path(args.files[0]).name: make_hints(args.point, args.tint)}
+            return {Path(args.files[0]).name: make_hints(args.point, args.tint, args.reach)}
         except ValueError as exc:
-            _die("--point/--tint", exc)
+            _die("--point/--tint/--reach", exc)
     if not args.hints:
         return {}
     try:
@@ -264,10 +265,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--saturation", type=_saturation, default=1.0, metavar="S", help="chroma scale in [0, 4] (default 1)")
     p.add_argument("--hints", metavar="HINTS.json",
                    help='colour hints per input file name: {"NAME.jpg": {"points": [[x, y, "#rrggbb"], ...], '
-                        '"tint": "#rrggbb"}}; x, y are fractions of the width and height from the top-left')
+                        '"tint": "#rrggbb", "reach": r}}; x, y are fractions of the width and height from the top-left')
     p.add_argument("--point", type=_point, action="append", metavar="X,Y,#RRGGBB",
                    help="a point hint for a single input (repeatable)")
     p.add_argument("--tint", metavar="#RRGGBB", help="the intended overall cast (mean a, b) for a single input")
+    p.add_argument("--reach", type=float, default=None, metavar="R",
+                   help=f"how far a lone point's colour reaches, as a fraction of the short side "
+                        f"(default {POINT_REACH:g}; larger: one point speaks for more of the photo)")
     p.add_argument("files", nargs="+", metavar="FILE", help="input images (any format PIL reads)")
     p.set_defaults(func=cmd_colorize)
 

@@ -7,7 +7,7 @@ import json
 
 from PIL import Image, ImageDraw
 
-from .hints import from_json, make_hints
+from .hints import POINT_REACH, from_json, make_hints
 
 TABLE_HEADERS = ["#", "x", "y", "colour"]
 
@@ -17,7 +17,7 @@ def _load(text) -> dict:
 
 
 def _dump(data: dict) -> str:
-    make_hints(data.get("points"), data.get("tint"))        # raises ValueError if it would be unusable
+    make_hints(data.get("points"), data.get("tint"), data.get("reach"))   # raises ValueError if it would be unusable
     return json.dumps(data) if data else ""
 
 
@@ -61,6 +61,15 @@ def set_tint(text, colour: str | None) -> str:
         data["tint"] = _hex(colour)
     else:
         data.pop("tint", None)
+    return _dump(data)
+
+
+def set_reach(text, reach: float) -> str:
+    """How far a lone point's colour reaches (a fraction of the short side) set to ``reach``."""
+    data = _load(text)
+    data["reach"] = round(float(reach), 3)
+    if data["reach"] == POINT_REACH:
+        data.pop("reach")
     return _dump(data)
 
 

@@ -154,7 +154,7 @@ def _prediction(model: Colorizer, grey: torch.Tensor, render_size, hints: Hints)
     small = _small_grey(grey, x.shape[-2:])
     pred = network_output(model.net, model.space, x, maps, small)
     if hints.points:
-        _, free = _net_input(model, grey, render_size, Hints((), hints.tint))
+        _, free = _net_input(model, grey, render_size, Hints((), hints.tint, hints.reach))
         auto = network_output(model.net, model.space, x, free, small)
         pred = model.space.blend(auto, pred, confidence(hints, grey_to_L(small)).to(pred))
     return pred

@@ -13,8 +13,8 @@ from PIL import Image
 from colorlab.baselines import flat_tint, idw_chroma, propagate
 from colorlab.checkpoints import WEIGHTS_DIR, get_model, save_checkpoint
 from colorlab.colorspaces import AB_SCALE, rgb_to_lab
-from colorlab.hints import (HINT_CHANNELS, MAX_POINTS, POINT_PATCH, colour_to_ab, from_json, hint_maps, make_hints,
-                            mean_ab, parse_colour, simulate, simulate_training)
+from colorlab.hints import (HINT_CHANNELS, MAX_POINTS, POINT_PATCH, POINT_REACH, colour_to_ab, confidence, from_json,
+                            hint_maps, make_hints, mean_ab, parse_colour, simulate, simulate_training)
 from colorlab.models import create_model
 from colorlab.pipeline import accepts_hints, colorize
 
@@ -53,6 +53,9 @@ def test_bad_tint_and_json_are_refused():
         from_json({"point": []})
     with pytest.raises(ValueError, match="JSON object"):
         from_json("[1, 2]")
+    for reach in (0, -1, 100, float("nan"), "far"):
+        with pytest.raises(ValueError, match="hint reach must be"):
+            make_hints([(0.5, 0.5, "#ff0000")], reach=reach)
 
 
 def test_colour_forms_agree():
@@ -68,6 +71,8 @@ def test_json_round_trip_keeps_what_was_typed():
     assert h.points[0][:2] == (0.25, 0.75) and h.tint is not None
     assert h.to_json() == {"points": [[0.25, 0.75, "#00ff00"]], "tint": "#336699"}
     assert not from_json("") and not from_json(None) and not from_json("{}")
+    wide = from_json('{"points": [[0.5, 0.5, "#ff0000"]], "reach": 1.5}')
+    assert wide.reach == 1.5 and from_json(wide.to_json()) == wide and h.reach == POINT_REACH
 
 
 # ---------------------------------------------------------------- the network's hint input
@@ -138,6 +143,26 @@ def test_guided_spread_follows_lightness_and_reduces_to_idw_on_flat_photos():
     # each photo of a batch gets its own guided spread
     pair = hint_maps(h, size, batch=2, lightness=torch.stack([light, torch.full(size, 50.0)])[:, None])
     assert torch.allclose(pair[0], guided[0]) and torch.allclose(pair[1], plain[0], atol=1e-5)
+
+
+def test_confidence_of_a_lone_point_falls_with_distance_and_lightness():
+    size = (32, 64)
+    flat = torch.full((1, 1, *size), 50.0)
+    assert confidence(make_hints(), flat).abs().sum() == 0 and confidence(make_hints(), flat).shape == (1, 1, *size)
+    one = make_hints([(0.25, 0.5, "#ff0000")])           # pixel (16, 16), centre (16.5, 16.5)
+    conf = confidence(one, flat)[0, 0]
+    r2 = (POINT_REACH * 32) ** 2
+    for row, col in [(16, 16), (16, 40), (0, 63)]:       # known values: r^2 / (r^2 + d^2 + 0.25)
+        d2 = (row - 16) ** 2 + (col - 16) ** 2
+        assert conf[row, col] == pytest.approx(r2 / (r2 + d2 + 0.25), rel=1e-5)
+    assert conf[16, 16] > 0.99 and conf[0, 63] < 0.3
+    # the same distance on a surface 30 L* darker than the point's: much less say
+    step = flat.clone()
+    step[..., 40:] = 20.0
+    assert confidence(one, step)[0, 0, 16, 48] < 0.2 * conf[16, 48]
+    # many points spread over the photo speak for (nearly) all of it
+    grid = make_hints([((i + 0.5) / 5, (j + 0.5) / 2, "#ff0000") for i in range(5) for j in range(2)])
+    assert confidence(grid, flat).min() > 0.9
 
 
 def test_guided_training_simulation_draws_the_same_hints():
@@ -236,6 +261,28 @@ def test_a_strong_hint_pulls_the_colour_near_its_point(name, grey_photo):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", SHIPPED)
+def test_a_lone_point_does_not_repaint_the_photo(name):
+    # The reported case: a blue point on a landscape's tree line once turned the whole photo
+    # blue (over 90% of its pixels' a, b moved by more than 10 with every model).
+    model = _shipped(name)
+    photo = Image.open(EXAMPLES / "landscapes" / "01f87fed5ca7.jpg").convert("L").convert("RGB")
+    base = _lab(np.asarray(colorize(photo, model)))[1:]
+    out = _lab(np.asarray(colorize(photo, model, hints=[(0.5, 0.15, "#3060c0")])))[1:]
+    moved = float((np.linalg.norm(out - base, axis=0) > 10).mean())
+    assert moved < 0.8, f"{name}: one point recoloured {moved:.0%} of the photo"
+    # ... while its own surface does take the colour (the tree line around it)
+    h, w = base.shape[1:]
+    near = (slice(int(0.1 * h), int(0.2 * h)), slice(int(0.4 * w), int(0.6 * w)))
+    target = np.array(colour_to_ab("#3060c0")).reshape(2, 1)
+    gap = [np.linalg.norm(x[:, near[0], near[1]].reshape(2, -1).mean(1, keepdims=True) - target) for x in (base, out)]
+    assert gap[1] < 0.7 * gap[0], f"{name}: the point's surroundings moved from {gap[0]:.1f} to {gap[1]:.1f}"
+    # the user's reach: a wider one lets the same point speak for more of the photo
+    wide = _lab(np.asarray(colorize(photo, model, hints=make_hints([(0.5, 0.15, "#3060c0")], reach=2.0))))[1:]
+    assert (np.linalg.norm(wide - base, axis=0) > 10).mean() > moved
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", SHIPPED)
 def test_a_tint_moves_the_mean_chroma_towards_it(name, grey_photo):
     model = _shipped(name)
     for colour in ("#3060c0", "#c08030"):
@@ -269,6 +316,12 @@ def test_cli_hints_file_and_single_file_flags(tmp_path, photo, monkeypatch):
     assert cli.main(["colorize", "--model", "m", "--out", str(tmp_path / "o"), "--point", "0.5,0.5,#0000ff",
                      "--point", "0.1,0.9,#00ff00", "--tint", "#808000", str(a)]) == 0
     assert len(seen[str(a)].points) == 2 and seen[str(a)].tint is not None
+    assert seen[str(a)].reach == POINT_REACH
+    assert cli.main(["colorize", "--model", "m", "--out", str(tmp_path / "o"), "--point", "0.5,0.5,#0000ff",
+                     "--reach", "0.3", str(a)]) == 0
+    assert seen[str(a)].reach == 0.3
+    with pytest.raises(SystemExit):
+        cli.main(["colorize", "--model", "m", "--out", str(tmp_path / "o"), "--reach", "0", str(a)])
     with pytest.raises(SystemExit) as e:             # flags are for one input only
         cli.main(["colorize", "--model", "m", "--out", str(tmp_path / "o"), "--tint", "#808000", str(a), str(b)])
     assert e.value.code == 2
@@ -312,6 +365,10 @@ def test_hint_editor_edits_keep_valid_json():
     t = he.clear_points(t)
     assert json.loads(t) == {"tint": "#336699"}              # clearing points keeps the tint
     assert he.set_tint(t, None) == ""
+    t = he.set_reach(he.add_point("", 0.5, 0.5, "#ff0000"), 0.4)
+    assert json.loads(t)["reach"] == 0.4 and "reach" not in json.loads(he.set_reach(t, POINT_REACH))
+    with pytest.raises(ValueError):
+        he.set_reach(t, 0)
     with pytest.raises(ValueError):
         he.add_point("", 1.5, 0.5, "#ff0000")
     with pytest.raises(ValueError):
