@@ -77,8 +77,9 @@ def _scores(pred: np.ndarray, truth: np.ndarray) -> tuple[float, float]:
     return min(psnr(pred, truth), 100.0), ciede2000(pred, truth)
 
 
-def score_model(model, photos: list[np.ndarray], settings, seed: int) -> dict:
-    """setting -> {"psnr": [...], "ciede2000": [...]} per photo."""
+def score_model(model, photos: list[np.ndarray], settings, seed: int, locality: bool = False) -> dict:
+    """setting -> {"psnr": [...], "ciede2000": [...]} per photo; with ``locality`` also
+    "lone_spill" -> [``spill``] per photo."""
     out = {}
     for s in settings:
         rows = []
@@ -87,7 +88,8 @@ def score_model(model, photos: list[np.ndarray], settings, seed: int) -> dict:
             rgb = predict(model, rgb_to_grey(array_to_tensor(photo)), hints=hints)
             rows.append(_scores(tensor_to_array(rgb), photo))
         out[s] = {"psnr": [r[0] for r in rows], "ciede2000": [r[1] for r in rows]}
-    out["lone_spill"] = [spill(model, photo, seed) for photo in photos]
+    if locality:
+        out["lone_spill"] = [spill(model, photo, seed) for photo in photos]
     return out
 
 
@@ -116,7 +118,8 @@ def score_category(category: str, weights: Path, auto: Path | None, data_root: P
             model = load_checkpoint(path)
             if accepts_hints(model):
                 entry["models"][space] = {"sha256": model.meta.get("sha256"),
-                                          **score_model(model, tqdm(photos, desc=name, file=sys.stderr), SETTINGS, seed)}
+                                          **score_model(model, tqdm(photos, desc=name, file=sys.stderr), SETTINGS, seed,
+                                                                      locality=True)}
         if auto is not None and (auto / f"{name}.safetensors").is_file():
             model = load_checkpoint(auto / f"{name}.safetensors")
             entry["automatic"][space] = {"sha256": model.meta.get("sha256"), **score_model(model, photos, ["p0"], seed)}
