@@ -3,7 +3,9 @@ up-sampled and recombined with the full-resolution grey -> image of the same siz
 """
 from __future__ import annotations
 
-from collections import defaultdict
+import hashlib
+import threading
+from collections import OrderedDict, defaultdict
 
 import numpy as np
 import torch
@@ -154,9 +156,53 @@ def _prediction(model: Colorizer, grey: torch.Tensor, render_size, hints: Hints)
     small = _small_grey(grey, x.shape[-2:])
     pred = network_output(model.net, model.space, x, maps, small)
     if hints.points:
+        pred = model.space.blend(_point_free(model, grey, render_size, hints, x, small), pred,
+                                 confidence(hints, grey_to_L(small)).to(pred))
+    elif maps is not None:      # a hint-aware model without points: the point-free output itself
+        _RECENT.put(_free_key(model, x, hints), model.net, pred)
+    return pred
+
+
+class _Recent:
+    """The last few point-free predictions, for ``_prediction``. In the app a photo is
+    colorized again each time a point is added or moved, so the same point-free pass
+    would otherwise run every time. Keyed by the network and a digest of its input
+    (and the tint); thread-safe (the app serves several users)."""
+
+    def __init__(self, size: int = 8):
+        self.size, self.items, self.lock = size, OrderedDict(), threading.Lock()
+
+    def get(self, key, net):
+        with self.lock:
+            hit = self.items.get(key)
+            if hit is None or hit[0] is not net:     # (an id can be reused by a new network)
+                return None
+            self.items.move_to_end(key)
+            return hit[1]
+
+    def put(self, key, net, pred):
+        with self.lock:
+            self.items[key] = (net, pred)
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+
+
+_RECENT = _Recent()
+
+
+def _free_key(model: Colorizer, x: torch.Tensor, hints: Hints) -> tuple:
+    digest = hashlib.blake2b(x.contiguous().numpy().tobytes(), digest_size=16).digest()
+    return id(model.net), tuple(x.shape), hints.tint, digest
+
+
+def _point_free(model: Colorizer, grey, render_size, hints: Hints, x: torch.Tensor, small: torch.Tensor):
+    """The network's output for the same input with the points left out (the tint kept)."""
+    key = _free_key(model, x, hints)
+    pred = _RECENT.get(key, model.net)
+    if pred is None:
         _, free = _net_input(model, grey, render_size, Hints((), hints.tint, hints.reach))
-        auto = network_output(model.net, model.space, x, free, small)
-        pred = model.space.blend(auto, pred, confidence(hints, grey_to_L(small)).to(pred))
+        pred = network_output(model.net, model.space, x, free, small)
+        _RECENT.put(key, model.net, pred)
     return pred
 
 

@@ -450,3 +450,21 @@ def test_tint_taken_from_a_colour_photo_is_its_mean_chroma():
     y, x = np.mgrid[0:40, 0:60]
     warm = np.stack([150 + x, 110 + y, 80 + 0 * x], -1).astype(np.uint8)       # an orange-brown scene
     assert np.array(colour_to_ab(tint_of(warm))) == pytest.approx(np.array(mean_ab(warm)), abs=1.5)
+
+
+def test_the_point_free_pass_is_reused_and_changes_nothing(photo):
+    from colorlab import pipeline
+    model = _shipped("lab-general")
+    hints = make_hints([(0.3, 0.3, "#3060c0"), (0.7, 0.6, "#c04020")])
+    pipeline._RECENT.items.clear()
+    fresh = np.asarray(colorize(photo, model, hints=hints))
+    assert len(pipeline._RECENT.items) == 1
+    again = np.asarray(colorize(photo, model, hints=make_hints([(0.3, 0.3, "#3060c0"), (0.7, 0.6, "#20c040")])))
+    assert len(pipeline._RECENT.items) == 1                          # the same photo: one entry, reused
+    assert np.array_equal(np.asarray(colorize(photo, model, hints=hints)), fresh)
+    pipeline._RECENT.items.clear()
+    colorize(photo, model)                                           # an automatic run fills it too
+    assert np.array_equal(np.asarray(colorize(photo, model, hints=hints)), fresh)
+    assert not np.array_equal(again, fresh)
+    colorize(photo, model, hints=make_hints([(0.3, 0.3, "#3060c0")], tint="#a08060"))
+    assert len(pipeline._RECENT.items) == 2                          # a tint is a different point-free pass
