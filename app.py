@@ -658,7 +658,7 @@ def build() -> gr.Blocks:
         hint_colour.change(recolour_hint, [hint_colour, hint_index, hints_json], hints_json, api_name=False)
         remove_btn.click(remove_hint, [hint_index, hints_json], hints_json, api_name=False)
         clear_btn.click(clear_hints, hints_json, hints_json, api_name=False)
-        hint_reach.release(set_reach, [hint_reach, hints_json], hints_json, api_name=False)
+        hint_reach.change(set_reach, [hint_reach, hints_json], hints_json, api_name=False)
         tint_on.change(toggle_tint, [tint_on, tint_colour, hints_json], [hints_json, tint_colour, tint_photo],
                        api_name=False)
         tint_colour.change(lambda c, on, h: hint_editor.set_tint(h, c) if on else h, [tint_colour, tint_on, hints_json],

@@ -4,6 +4,7 @@ that changes the colorization near it."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import urllib.request
 from pathlib import Path
@@ -80,6 +81,9 @@ def test_compare_and_channels_use_the_same_hints(client):
     assert len(views[0]) == 3
 
 
+SHOTS = Path(os.environ["COLORLAB_SCREENSHOTS"]) if os.environ.get("COLORLAB_SCREENSHOTS") else None
+
+
 @pytest.mark.browser
 @pytest.mark.skipif(not Path(CHROMIUM).exists() and not shutil.which("chromium"), reason="chromium missing")
 def test_click_on_the_photo_places_a_hint_that_colours_the_output(app):
@@ -104,6 +108,7 @@ def test_click_on_the_photo_places_a_hint_that_colours_the_output(app):
         page.wait_for_function("() => document.querySelector('#colorize-status').innerText.includes('lab-faces')")
         plain = slider_after(page)
         # a click on the photo places a hint with the model's own colour there ...
+        page.locator("#preview img").scroll_into_view_if_needed()      # (Colorize scrolled the page down)
         box = page.locator("#preview img").bounding_box()
         page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5)
         page.wait_for_function("() => document.querySelector('#hints-json textarea').value.includes('points')")
@@ -123,6 +128,12 @@ def test_click_on_the_photo_places_a_hint_that_colours_the_output(app):
         target = np.array(colour_to_ab(GREEN))
         before, after = (np.linalg.norm(_near(img, x, y) - target) for img in (plain, hinted))
         assert after < 0.75 * before, (before, after)
+        # the reach: typed into the slider's box, it lands in the hints' JSON
+        reach = page.locator("#hint-reach input[type=number]")
+        reach.fill("0.3")
+        reach.press("Enter")
+        page.wait_for_function("() => document.querySelector('#hints-json textarea').value.includes('\"reach\": 0.3')")
+        page.screenshot(path=str(SHOTS / "hints.png"), full_page=True) if SHOTS else None
         # the hint stays when the space changes
         page.get_by_label("HSV").check()
         page.click("#colorize-btn")
