@@ -368,7 +368,33 @@ def fmt_latency(res: dict, label: str) -> str:
     return f"{res['median']:.2f} s / {res['peak_mb']:.0f} MB{mark}"
 
 
-def render(info: dict, latency: list[dict] | None, train: list[dict] | None, app: dict | None, args) -> str:
+SECTIONS = ("latency", "train", "app", "big")
+
+
+def carry_over(results: dict, info: dict, previous: Path) -> dict:
+    """Where a section was not run this time, the previous run's (from its results JSON), with
+    where it came from: ``{section: "commit X, DATE"}``. A partial run (e.g. ``--no-train``)
+    thus keeps the other numbers, marked as older, instead of dropping them."""
+    try:
+        prev = json.loads(previous.read_text())
+    except (OSError, ValueError):
+        return {}
+    origin = {}
+    for key in SECTIONS:
+        if results.get(key) is None and prev.get(key) is not None:
+            results[key] = prev[key]
+            m = prev.get("machine", {})
+            origin[key] = (prev.get("origin") or {}).get(key) or f"commit {m.get('commit', '?')}, {m.get('date', '?')}"
+    return origin
+
+
+def _carried(origin: dict, key: str) -> list[str]:
+    return [f"*Not re-run this time: from the run of {origin[key]}.*", ""] if key in origin else []
+
+
+def render(info: dict, latency: list[dict] | None, train: list[dict] | None, app: dict | None, args,
+           origin: dict | None = None) -> str:
+    origin = origin or {}
     out = [f"# colorlab benchmark", "",
            f"{info['date']}, commit {info['commit']}: {info['cpu']}, {info['cores']} cores, "
            f"torch {info['torch']}, Python {info['python']}; {args.threads} torch thread{'s' * (args.threads != 1)}"
@@ -379,7 +405,7 @@ def render(info: dict, latency: list[dict] | None, train: list[dict] | None, app
                 "processes were using the CPU, so these numbers are pessimistic. Re-run on an idle machine.", ""]
     if latency is not None:
         runs = args.runs
-        out += ["## Colorization latency", "",
+        out += ["## Colorization latency", ""] + _carried(origin, "latency") + [
                 f"`colorize()` on a grey JPEG file (decode included), median of {runs} runs after a warm-up / peak "
                 "resident memory of a fresh process (Python, torch and the model included). Targets: "
                 f"1 MP ≤ {TARGETS['1 MP']} s; 12 MP ≤ {TARGETS['12 MP']} s and ≤ {PEAK_TARGET_MB / 1024:.0f} GB.", "",
@@ -405,7 +431,7 @@ def render(info: dict, latency: list[dict] | None, train: list[dict] | None, app
                                + ("✓" if over <= HINTS_OVERHEAD else "✗") + " |")
         out.append("")
     if train is not None:
-        out += ["## Training throughput", "",
+        out += ["## Training throughput", ""] + _carried(origin, "train") + [
                 "Optimizer steps (AdamW, forward + loss + backward) on random batches of 16 at the training "
                 f"resolution, {args.threads} threads, after one warm-up step; `pretrained` weights are not loaded "
                 "(same cost), frozen layers stay frozen.", "",
@@ -423,7 +449,7 @@ def render(info: dict, latency: list[dict] | None, train: list[dict] | None, app
                        f"{r['params'] / 1e6:.2f}M | {r['peak_mb']:.0f} |")
         out.append("")
     if app is not None:
-        out += ["## App end to end", ""]
+        out += ["## App end to end", ""] + _carried(origin, "app")
         if "skipped" in app:
             out += [f"Skipped: {app['skipped']}.", ""]
         else:
@@ -437,7 +463,7 @@ def render(info: dict, latency: list[dict] | None, train: list[dict] | None, app
             out.append("")
     big = getattr(args, "big_result", None)
     if big is not None:
-        out += ["## Big photos through the app", ""]
+        out += ["## Big photos through the app", ""] + _carried(origin, "big")
         if "skipped" in big:
             out += [f"Skipped: {big['skipped']}.", ""]
         else:
@@ -571,12 +597,14 @@ def main(argv=None) -> int:
         app = None if args.no_app else bench_app(models, images, args)
         args.big_result = None if args.no_app or args.no_big else bench_big(models, Path(tmp), args)
 
-    report = render(info, latency, train, app, args)
+    results = {"latency": latency, "train": train, "app": app, "big": args.big_result}
+    origin = {} if args.quick else carry_over(results, info, args.out.with_suffix(".json"))
+    args.big_result = results["big"]
+    report = render(info, results["latency"], results["train"], results["app"], args, origin)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(report + "\n")
     args.out.with_suffix(".json").write_text(json.dumps(
-        {"machine": info, "quick": args.quick, "runs": args.runs, "latency": latency, "train": train, "app": app,
-         "big": args.big_result},
+        {"machine": info, "quick": args.quick, "runs": args.runs, **results, "origin": origin},
         indent=1, default=str) + "\n")
     print("\n" + report)
     if not args.no_readme and not args.quick and update_readme(report):
