@@ -54,10 +54,12 @@ SPREAD_SCALE = 8.0       # network pixels over which a point's closeness falls b
 # plain inverse-distance weighting it gained +0.6 / +1.3 / +0.5 dB (faces / landscapes / general).
 GUIDE_SIGMA = 12.0
 # How far (a fraction of the short side) a lone point's say reaches before the model's own
-# colour takes over (``confidence``); the user may change it. 0.75 on val photos (30-70 per
-# category, the shipped models): against no cap, one foreign point recolours about half as
-# many pixels, while 10 true points lose 0.05-0.3 dB (reach 0.5: 0.2-0.6 dB; 1.0: up to 0.15).
-POINT_REACH = 0.75
+# colour takes over (``confidence``); the user may change it. Chosen on val photos (24-70 per
+# model, the shipped models, against no blend): at 1.0 one foreign point recolours about
+# 0.35-0.6 of the pixels instead of 0.8-1, 10 true points lose at most 0.15 dB and one true
+# point gains up to 0.7 dB; 0.5 and 0.75 were more local but cost 10 points 0.2-0.6 and
+# 0.05-0.3 dB, too much for general photos' bar (colorlab's README, hints).
+POINT_REACH = 1.0
 MIN_REACH, MAX_REACH = 0.05, 4.0
 _HEX = re.compile(r"^#?([0-9a-fA-F]{6})$")
 

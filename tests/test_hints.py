@@ -263,13 +263,16 @@ def test_a_strong_hint_pulls_the_colour_near_its_point(name, grey_photo):
 @pytest.mark.parametrize("name", SHIPPED)
 def test_a_lone_point_does_not_repaint_the_photo(name):
     # The reported case: a blue point on a landscape's tree line once turned the whole photo
-    # blue (over 90% of its pixels' a, b moved by more than 10 with every model).
+    # blue: with most models over 90% of the pixels' a, b moved by more than 10, and the
+    # football field below by 32-65 on average.
     model = _shipped(name)
     photo = Image.open(EXAMPLES / "landscapes" / "01f87fed5ca7.jpg").convert("L").convert("RGB")
     base = _lab(np.asarray(colorize(photo, model)))[1:]
     out = _lab(np.asarray(colorize(photo, model, hints=[(0.5, 0.15, "#3060c0")])))[1:]
-    moved = float((np.linalg.norm(out - base, axis=0) > 10).mean())
-    assert moved < 0.8, f"{name}: one point recoloured {moved:.0%} of the photo"
+    change = np.linalg.norm(out - base, axis=0)
+    moved, field = float((change > 10).mean()), float(change[int(0.6 * change.shape[0]):].mean())
+    assert moved < 0.88, f"{name}: one point recoloured {moved:.0%} of the photo"
+    assert field < 25, f"{name}: one point on the tree line moved the field's a, b by {field:.1f}"
     # ... while its own surface does take the colour (the tree line around it)
     h, w = base.shape[1:]
     near = (slice(int(0.1 * h), int(0.2 * h)), slice(int(0.4 * w), int(0.6 * w)))
