@@ -420,7 +420,10 @@ def render(info: dict, latency: list[dict] | None, train: list[dict] | None, app
         if hinted:
             out += ["", f"**With hints** (the hint-aware models; 10 point hints on the same 1-MP photo, timed in turn "
                     f"with the photo without hints in one process, medians of at least {HINT_RUNS}; target: at most "
-                    f"{HINTS_OVERHEAD:.0%} more than without):", "", "| model | 1 MP | 1 MP + 10 hints | overhead |",
+                    f"{HINTS_OVERHEAD:.0%} more than without). The points' output is blended with the point-free "
+                    "one, which the pipeline keeps for the last few inputs: in the app a photo has been run without "
+                    "points (to pick a point's starting colour) before any point is placed, as here.", "",
+                    "| model | 1 MP | 1 MP + 10 hints | overhead |",
                     "|---|---|---|---|"]
             for r in hinted:
                 b = r["1 MP + 10 hints"]

@@ -56,7 +56,7 @@ GUIDE_SIGMA = 12.0
 # How far (a fraction of the short side) a lone point's say reaches before the model's own
 # colour takes over (``confidence``); the user may change it. Chosen on val photos (24-70 per
 # model, the shipped models, against no blend): at 1.0 one foreign point recolours about
-# 0.35-0.6 of the pixels instead of 0.8-1, 10 true points lose at most 0.15 dB and one true
+# 0.35-0.6 of the pixels instead of 0.77-0.98, 10 true points lose at most 0.15 dB and one true
 # point gains up to 0.7 dB; 0.5 and 0.75 were more local but cost 10 points 0.2-0.6 and
 # 0.05-0.3 dB, too much for general photos' bar (colorlab's README, hints).
 POINT_REACH = 1.0
