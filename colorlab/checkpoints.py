@@ -60,9 +60,19 @@ def _atomic_write(path: Path, write) -> None:
         tmp.unlink(missing_ok=True)
 
 
+def _with_ext(path, ext: str) -> Path:
+    """``path`` with the extension ``ext`` (".safetensors" or ".json") in place of either, or
+    added: a name such as ``hsv-general-unet4-lambda0.25`` keeps its dot (``with_suffix``
+    alone would make it ``hsv-general-unet4-lambda0.safetensors``, another model's file)."""
+    path = Path(path)
+    if path.suffix in (".safetensors", ".json"):
+        return path.with_suffix(ext)
+    return path.with_name(path.name + ext)
+
+
 def save_checkpoint(net: nn.Module, path: Path, meta: dict, half: bool = True) -> dict:
     """Write ``path`` (.safetensors) and its .json sidecar atomically; returns the sidecar."""
-    path = Path(path).with_suffix(".safetensors")
+    path = _with_ext(path, ".safetensors")
     path.parent.mkdir(parents=True, exist_ok=True)
     state = {k: (v.half() if half and v.is_floating_point() else v).detach().cpu().contiguous()
              for k, v in net.state_dict().items()}
@@ -74,7 +84,7 @@ def save_checkpoint(net: nn.Module, path: Path, meta: dict, half: bool = True) -
 
 
 def _write_sidecar(path: Path, meta: dict) -> None:
-    _atomic_write(Path(path).with_suffix(".json"), lambda p: p.write_text(json.dumps(meta, indent=2) + "\n"))
+    _atomic_write(_with_ext(path, ".json"), lambda p: p.write_text(json.dumps(meta, indent=2) + "\n"))
 
 
 def _jsonable(kwargs: dict) -> dict:
@@ -82,7 +92,7 @@ def _jsonable(kwargs: dict) -> dict:
 
 
 def read_sidecar(path: Path) -> dict:
-    path = Path(path).with_suffix(".json")
+    path = _with_ext(path, ".json")
     if not path.is_file():
         raise CheckpointError(f"{path.name}: sidecar missing; every checkpoint needs its .json")
     try:
@@ -93,7 +103,7 @@ def read_sidecar(path: Path) -> dict:
 
 def load_checkpoint(path: Path, device: str = "cpu") -> Colorizer:
     """Verify the sha256 recorded in the sidecar, then load the tensors (never unpickles)."""
-    path = Path(path).with_suffix(".safetensors")
+    path = _with_ext(path, ".safetensors")
     if not path.is_file():
         raise CheckpointError(f"{path}: no such checkpoint")
     meta = read_sidecar(path)
@@ -144,8 +154,8 @@ def resolve(name_or_path: str, weights_dir: Path | None = None) -> Path:
     Raises ``CheckpointError`` if there is no such checkpoint file."""
     p = Path(name_or_path)
     if p.suffix in (".safetensors", ".json") or p.exists():
-        if p.with_suffix(".safetensors").is_file():
-            return p.with_suffix(".safetensors")
+        if _with_ext(p, ".safetensors").is_file():
+            return _with_ext(p, ".safetensors")
         if p.suffix in (".safetensors", ".json"):   # clearly a path: do not look it up as a name
             raise CheckpointError(f"{p}: no such checkpoint")
     cand = Path(weights_dir or WEIGHTS_DIR) / f"{name_or_path}.safetensors"

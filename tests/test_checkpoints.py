@@ -37,6 +37,19 @@ def test_round_trip(tmp_path, half, tol):
     assert model.name == "lab-test" and model.meta["epochs"] == 3
 
 
+def test_a_dot_in_the_name_is_part_of_the_name(tmp_path):
+    # hsv-general-unet4-lambda0.25 once overwrote hsv-general-unet4-lambda0 (Path.with_suffix)
+    net = trained_looking_net()
+    save_checkpoint(net, tmp_path / "m-lambda0", dict(META, name="m-lambda0"))
+    save_checkpoint(net, tmp_path / "m-lambda0.25", dict(META, name="m-lambda0.25"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "m-lambda0.25.json", "m-lambda0.25.safetensors", "m-lambda0.json", "m-lambda0.safetensors"]
+    assert load_checkpoint(tmp_path / "m-lambda0.25").name == "m-lambda0.25"
+    assert load_checkpoint(tmp_path / "m-lambda0").name == "m-lambda0"
+    assert resolve("m-lambda0.25", tmp_path) == tmp_path / "m-lambda0.25.safetensors"
+    assert [m["name"] for m in list_checkpoints(tmp_path)] == ["m-lambda0", "m-lambda0.25"]
+
+
 def test_sidecar_fields(tmp_path):
     side = save_checkpoint(trained_looking_net(), tmp_path / "lab-test.json", META)
     weights = tmp_path / "lab-test.safetensors"
