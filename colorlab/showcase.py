@@ -17,7 +17,10 @@ Sizes, so that a 12-megapixel phone photo stays quick and small on a shared CPU:
 """
 from __future__ import annotations
 
+import os
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -160,9 +163,49 @@ def _upload(img: Image.Image, force_grey: bool = False) -> Upload:
     return Upload(img, None)
 
 
+class _RecentUploads:
+    """The last few uploads read from a file, by (real path, size, modification time). In
+    the app one photo is read again for its preview, each hint placed and each Colorize;
+    a reused Upload also keeps its grey and its grey baseline's scores. Large photos are
+    not kept (memory), and a changed file is read again."""
+
+    def __init__(self, size: int = 4, max_pixels: int = 4_000_000):
+        self.size, self.max_pixels = size, max_pixels
+        self.items: OrderedDict = OrderedDict()
+        self.lock = threading.Lock()
+
+    @staticmethod
+    def key(src):
+        if not isinstance(src, (str, Path)):
+            return None
+        try:
+            st = os.stat(src)
+        except OSError:
+            return None     # load_image says what is wrong with it
+        return os.path.realpath(src), st.st_size, st.st_mtime_ns
+
+    def read(self, src) -> Upload:
+        key = self.key(src)
+        with self.lock:
+            if key is not None and key in self.items:
+                self.items.move_to_end(key)
+                return self.items[key]
+        upload = _upload(load_image(src))
+        if key is not None and upload.size[0] * upload.size[1] <= self.max_pixels:
+            with self.lock:
+                self.items[key] = upload
+                while len(self.items) > self.size:
+                    self.items.popitem(last=False)
+        return upload
+
+
+_RECENT_UPLOADS = _RecentUploads()
+
+
 def read_upload(src) -> Upload:
-    """Load any supported image (raises ``ImageError`` with a user-facing message)."""
-    return _upload(load_image(src))
+    """Load any supported image (raises ``ImageError`` with a user-facing message); a file
+    read recently is not read again (``_RecentUploads``)."""
+    return _RECENT_UPLOADS.read(src)
 
 
 def for_display(upload: Upload) -> Upload:

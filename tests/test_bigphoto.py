@@ -2,6 +2,7 @@
 ahead of Compare's next model, and the server's memory for a 12-MP Compare."""
 from __future__ import annotations
 
+import os
 import threading
 import time
 
@@ -124,3 +125,18 @@ def test_a_12_megapixel_compare_stays_under_the_memory_target(tmp_path):
     finally:
         proc.terminate()
         proc.wait(30)
+
+
+def test_a_file_read_again_is_the_same_upload_until_it_changes(tmp_path):
+    path = tmp_path / "photo.png"
+    colourful(200, 100).save(path)
+    first = showcase.read_upload(str(path))
+    first.grey_scores                                    # worked out once ...
+    again = showcase.read_upload(path)
+    assert again is first and "scores" in again._made    # ... and kept with the upload
+    colourful(120, 90).save(path)                        # the file changed: read afresh
+    os.utime(path, ns=(1, 1))
+    assert showcase.read_upload(str(path)).size == (120, 90)
+    big = tmp_path / "big.png"
+    colourful(2600, 2000).save(big)                      # over 4 MP: not kept (memory)
+    assert showcase.read_upload(str(big)) is not showcase.read_upload(str(big))
