@@ -4,8 +4,7 @@ up-sampled and recombined with the full-resolution grey -> image of the same siz
 from __future__ import annotations
 
 import hashlib
-import threading
-from collections import OrderedDict, defaultdict
+from collections import defaultdict
 
 import numpy as np
 import torch
@@ -16,6 +15,7 @@ from .checkpoints import Colorizer
 from .colorspaces import grey_to_L, lab_to_rgb_in_gamut, rgb_to_grey, rgb_to_lab
 from .hints import NO_HINTS, Hints, confidence, hint_maps, make_hints, prior
 from .imaging import MAX_PIXELS, array_to_tensor, load_image, tensor_to_array, tensor_to_pil
+from .recent import Recent
 
 MAX_RENDER = 1024   # cap on the short side the network runs at, whatever is asked
 BAND_PIXELS = 1 << 17   # pixels per band of the full-resolution colour conversion
@@ -93,18 +93,20 @@ def resolve_hints(model: Colorizer, hints=None, tint=None) -> Hints:
 
 
 def _net_input(model: Colorizer, grey: torch.Tensor, render_size, hints: Hints = NO_HINTS):
-    """(network input, hint maps or None) at the network's size."""
+    """(network input, hint maps or None, the grey in [0, 1]) at the network's size."""
     size = net_shape(*grey.shape[-2:], render_size if render_size else model.render_size,
                      getattr(model.net, "size_multiple", 32))
-    small = F.interpolate(grey, size=size, mode="bilinear", antialias=True, align_corners=False)
-    x = model.space.net_input(small.clamp(0, 1))
-    maps = None
-    if accepts_hints(model):
-        maps = hint_maps(hints, size, grey.shape[0], grey_to_L(small.clamp(0, 1)) if guided(model.net) else None)
-    if _channels_last(model.net):
-        x = _nhwc(x)
-        maps = None if maps is None else _nhwc(maps)
-    return x, maps
+    small = _small_grey(grey, size)
+    x = model.space.net_input(small)
+    return (_nhwc(x) if _channels_last(model.net) else x), _hint_input(model, hints, small), small
+
+
+def _hint_input(model: Colorizer, hints: Hints, small: torch.Tensor) -> torch.Tensor | None:
+    """The hint maps for the grey ``small`` at the network's size (None: an automatic-only model)."""
+    if not accepts_hints(model):
+        return None
+    maps = hint_maps(hints, small.shape[-2:], small.shape[0], grey_to_L(small) if guided(model.net) else None)
+    return _nhwc(maps) if _channels_last(model.net) else maps
 
 
 def _channels_last(net) -> bool:
@@ -132,7 +134,7 @@ def _render(model: Colorizer, grey: torch.Tensor, render_size, saturation: float
             hints: Hints = NO_HINTS) -> None:
     """Run the network at render size, then decode at full resolution band by band:
     ``write(rows, rgb)`` receives each band as sRGB (N,3,rows,W) in [0,1]."""
-    pred = _prediction(model, grey, render_size, hints)
+    pred, _ = _prediction(model, grey, render_size, hints)
     full = model.space.upsample(pred, grey.shape[-2:], grey)
     # The calibrated gain corrects the muted colours of automatic colorization; with hints
     # the colours are the user's, so they are not scaled.
@@ -147,47 +149,26 @@ def _render(model: Colorizer, grey: torch.Tensor, render_size, saturation: float
         write(rows, rgb)
 
 
-def _prediction(model: Colorizer, grey: torch.Tensor, render_size, hints: Hints) -> torch.Tensor:
-    """The network's output at its own size, in its space's units. With point hints it is
-    blended, by the points' ``confidence``, with the output for the same photo without
-    them: the networks learnt from true colours that one point tells the whole photo's
+def _prediction(model: Colorizer, grey: torch.Tensor, render_size, hints: Hints) -> tuple[torch.Tensor, torch.Tensor]:
+    """(The network's output at its own size, in its space's units; the grey at that size,
+    in [0, 1]). With point hints the output is blended, by the points' ``confidence``, with
+    the output for the same photo without them: the networks learnt from true colours that one point tells the whole photo's
     cast, but a person placing one point means that place (the tint is for the cast)."""
-    x, maps = _net_input(model, grey, render_size, hints)
-    small = _small_grey(grey, x.shape[-2:])
+    x, maps, small = _net_input(model, grey, render_size, hints)
     pred = network_output(model.net, model.space, x, maps, small)
     if hints.points:
-        pred = model.space.blend(_point_free(model, grey, render_size, hints, x, small), pred,
+        pred = model.space.blend(_point_free(model, hints, x, small), pred,
                                  confidence(hints, grey_to_L(small)).to(pred))
     elif maps is not None:      # a hint-aware model without points: the point-free output itself
-        _RECENT.put(_free_key(model, x, hints), model.net, pred)
-    return pred
+        _RECENT.put(_free_key(model, x, hints), (model.net, pred))
+    return pred, small
 
 
-class _Recent:
-    """The last few point-free predictions, for ``_prediction``. In the app a photo is
-    colorized again each time a point is added or moved, so the same point-free pass
-    would otherwise run every time. Keyed by the network and a digest of its input
-    (and the tint); thread-safe (the app serves several users)."""
-
-    def __init__(self, size: int = 8):
-        self.size, self.items, self.lock = size, OrderedDict(), threading.Lock()
-
-    def get(self, key, net):
-        with self.lock:
-            hit = self.items.get(key)
-            if hit is None or hit[0] is not net:     # (an id can be reused by a new network)
-                return None
-            self.items.move_to_end(key)
-            return hit[1]
-
-    def put(self, key, net, pred):
-        with self.lock:
-            self.items[key] = (net, pred)
-            while len(self.items) > self.size:
-                self.items.popitem(last=False)
-
-
-_RECENT = _Recent()
+# The last few point-free predictions, for ``_prediction``: in the app a photo is colorized
+# again each time a point is added or moved, so the same point-free pass would otherwise run
+# every time. Keyed by the network and a digest of its input (and the tint); the value
+# keeps the network, since an id can be reused by a new one.
+_RECENT = Recent(8)
 
 
 def _free_key(model: Colorizer, x: torch.Tensor, hints: Hints) -> tuple:
@@ -195,14 +176,14 @@ def _free_key(model: Colorizer, x: torch.Tensor, hints: Hints) -> tuple:
     return id(model.net), tuple(x.shape), hints.tint, digest
 
 
-def _point_free(model: Colorizer, grey, render_size, hints: Hints, x: torch.Tensor, small: torch.Tensor):
+def _point_free(model: Colorizer, hints: Hints, x: torch.Tensor, small: torch.Tensor):
     """The network's output for the same input with the points left out (the tint kept)."""
     key = _free_key(model, x, hints)
-    pred = _RECENT.get(key, model.net)
-    if pred is None:
-        _, free = _net_input(model, grey, render_size, Hints((), hints.tint, hints.reach))
+    net, pred = _RECENT.get(key, (None, None))
+    if net is not model.net:
+        free = _hint_input(model, Hints((), hints.tint, hints.reach), small)
         pred = network_output(model.net, model.space, x, free, small)
-        _RECENT.put(key, model.net, pred)
+        _RECENT.put(key, (model.net, pred))
     return pred
 
 
@@ -270,8 +251,7 @@ def colour_at(image, model: Colorizer, x: float, y: float, render_size=None, sat
     hint colour picker there, so the user nudges the model's colour rather than guessing."""
     hints = resolve_hints(model, hints)
     grey = grey_tensor(image)
-    pred = _prediction(model, grey, render_size, hints)
-    small = _small_grey(grey, pred.shape[-2:])
+    pred, small = _prediction(model, grey, render_size, hints)
     gain = saturation * (1.0 if hints else model.chroma_gain)
     rgb = model.space.decode(small, model.space.upsample(pred, small.shape[-2:], small), gain)
     if hints.tint is not None:

@@ -18,9 +18,7 @@ Sizes, so that a 12-megapixel phone photo stays quick and small on a shared CPU:
 from __future__ import annotations
 
 import os
-import threading
 import time
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +28,7 @@ from PIL import Image
 from .checkpoints import get_model, list_checkpoints
 from .imaging import load_image
 from .pipeline import accepts_hints, colorize, grey_tensor
+from .recent import Recent
 from .turing import CATEGORIES
 
 METRIC_PIXELS = 512 * 512   # metrics at most this many pixels (area-averaged down)
@@ -163,49 +162,34 @@ def _upload(img: Image.Image, force_grey: bool = False) -> Upload:
     return Upload(img, None)
 
 
-class _RecentUploads:
-    """The last few uploads read from a file, by (real path, size, modification time). In
-    the app one photo is read again for its preview, each hint placed and each Colorize;
-    a reused Upload also keeps its grey and its grey baseline's scores. Large photos are
-    not kept (memory), and a changed file is read again."""
-
-    def __init__(self, size: int = 4, max_pixels: int = 4_000_000):
-        self.size, self.max_pixels = size, max_pixels
-        self.items: OrderedDict = OrderedDict()
-        self.lock = threading.Lock()
-
-    @staticmethod
-    def key(src):
-        if not isinstance(src, (str, Path)):
-            return None
-        try:
-            st = os.stat(src)
-        except OSError:
-            return None     # load_image says what is wrong with it
-        return os.path.realpath(src), st.st_size, st.st_mtime_ns
-
-    def read(self, src) -> Upload:
-        key = self.key(src)
-        with self.lock:
-            if key is not None and key in self.items:
-                self.items.move_to_end(key)
-                return self.items[key]
-        upload = _upload(load_image(src))
-        if key is not None and upload.size[0] * upload.size[1] <= self.max_pixels:
-            with self.lock:
-                self.items[key] = upload
-                while len(self.items) > self.size:
-                    self.items.popitem(last=False)
-        return upload
+# The last few uploads read from a file, by (real path, size, modification time): in the
+# app one photo is read again for its preview, each hint placed and each Colorize, and a
+# reused Upload also keeps its grey and its grey baseline's scores. A changed file is read
+# again; photos over RECENT_UPLOAD_PIXELS are not kept (memory).
+_RECENT_UPLOADS = Recent(4)
+RECENT_UPLOAD_PIXELS = 4_000_000
 
 
-_RECENT_UPLOADS = _RecentUploads()
+def _file_key(src):
+    if not isinstance(src, (str, Path)):
+        return None
+    try:
+        st = os.stat(src)
+    except OSError:
+        return None     # load_image says what is wrong with it
+    return os.path.realpath(src), st.st_size, st.st_mtime_ns
 
 
 def read_upload(src) -> Upload:
     """Load any supported image (raises ``ImageError`` with a user-facing message); a file
-    read recently is not read again (``_RecentUploads``)."""
-    return _RECENT_UPLOADS.read(src)
+    read recently is not read again (``_RECENT_UPLOADS``)."""
+    key = _file_key(src)
+    upload = None if key is None else _RECENT_UPLOADS.get(key)
+    if upload is None:
+        upload = _upload(load_image(src))
+        if key is not None and upload.size[0] * upload.size[1] <= RECENT_UPLOAD_PIXELS:
+            _RECENT_UPLOADS.put(key, upload)
+    return upload
 
 
 def for_display(upload: Upload) -> Upload:
