@@ -371,7 +371,7 @@ def fmt_latency(res: dict, label: str) -> str:
 SECTIONS = ("latency", "train", "app", "big")
 
 
-def carry_over(results: dict, info: dict, previous: Path) -> dict:
+def carry_over(results: dict, previous: Path) -> dict:
     """Where a section was not run this time, the previous run's (from its results JSON), with
     where it came from: ``{section: "commit X, DATE"}``. A partial run (e.g. ``--no-train``)
     thus keeps the other numbers, marked as older, instead of dropping them."""
@@ -601,7 +601,7 @@ def main(argv=None) -> int:
         args.big_result = None if args.no_app or args.no_big else bench_big(models, Path(tmp), args)
 
     results = {"latency": latency, "train": train, "app": app, "big": args.big_result}
-    origin = {} if args.quick else carry_over(results, info, args.out.with_suffix(".json"))
+    origin = {} if args.quick else carry_over(results, args.out.with_suffix(".json"))
     args.big_result = results["big"]
     report = render(info, results["latency"], results["train"], results["app"], args, origin)
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -63,7 +63,7 @@ def _hints_by_file(args) -> dict:
         _die("--hints", "give hints either as a file (--hints) or as --point/--tint/--reach, not both")
     if single:
         if len(args.files) != 1:
-            _die("--point/--tint", f"are for a single input ({len(args.files)} given); use --hints FILE for several")
+            _die("--point/--tint/--reach", f"are for a single input ({len(args.files)} given); use --hints FILE for several")
         try:
             return {Path(args.files[0]).name: make_hints(args.point, args.tint, args.reach)}
         except ValueError as exc:

@@ -15,7 +15,7 @@ def test_a_partial_run_carries_the_other_sections_over(tmp_path):
     prev.write_text(json.dumps({"machine": {"commit": "abc1234", "date": "2026-11-30 10:00"}, "train": train,
                                 "latency": [], "app": None, "big": None}))
     results = {"latency": [], "train": None, "app": None, "big": None}
-    origin = bench.carry_over(results, {}, prev)
+    origin = bench.carry_over(results, prev)
     assert results["train"] == train and origin == {"train": "commit abc1234, 2026-11-30 10:00"}
     assert results["latency"] == []                      # what was run this time stays
     info = {"date": "2026-12-02", "commit": "def5678", "cpu": "x", "cores": 2, "affinity": 2, "torch": "t",
@@ -27,5 +27,5 @@ def test_a_partial_run_carries_the_other_sections_over(tmp_path):
     # carried again by a later partial run, it keeps its first origin
     prev.write_text(json.dumps({"machine": {"commit": "def5678"}, **results, "origin": origin}))
     again = {"latency": [], "train": None, "app": None, "big": None}
-    assert bench.carry_over(again, {}, prev) == origin
-    assert bench.carry_over(dict.fromkeys(bench.SECTIONS), {}, tmp_path / "none.json") == {}
+    assert bench.carry_over(again, prev) == origin
+    assert bench.carry_over(dict.fromkeys(bench.SECTIONS), tmp_path / "none.json") == {}
