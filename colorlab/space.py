@@ -47,6 +47,7 @@ RULES: tuple[Rule, ...] = (
     Rule("README.md", "the Space's card: its front matter configures the Space"),
     Rule("app.py", "the entry point (app_file)"),
     Rule("requirements.txt", "installed by the Space at build time"),
+    Rule("constraints.txt", "the pinned versions requirements.txt installs (-c)"),
     Rule("LICENSE.md", "the licence the front matter links to (code MIT, weights non-commercial)"),
     Rule("colorlab", "the library the app is a thin layer over", ("*.py",)),
     # data folders the app reads: add new ones here

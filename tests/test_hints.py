@@ -188,7 +188,7 @@ def test_propagation_weights_by_inverse_distance():
     pts = [(0.0, 0.0, (40.0, 0.0)), (1.0, 1.0, (0.0, 40.0))]
     ab = idw_chroma(pts, (9, 9))[0]
     assert ab[0, 0, 0] > 35 and ab[1, 8, 8] > 35                    # each corner takes its own hint
-    assert ab[0, 4, 4] == pytest.approx(ab[1, 4, 4], abs=1e-4)     # the centre is equidistant
+    assert float(ab[0, 4, 4]) == pytest.approx(float(ab[1, 4, 4]), abs=1e-4)     # the centre is equidistant
     one = propagate(np.full((20, 30, 3), 128, np.uint8), make_hints([(0.3, 0.3, "#c04040")]))
     flat = flat_tint(np.full((20, 30, 3), 128, np.uint8), colour_to_ab("#c04040"))
     assert np.abs(one.astype(int) - flat).max() <= 1               # one point: its chroma everywhere
