@@ -176,8 +176,8 @@ def _pairs(files, predict, failures: _Failures | None = None):
 
 
 def cmd_evaluate(args) -> int:
-    from .baselines import flat_tint, propagate
-    from .metrics import grey_baseline, summarize   # scikit-image takes a second to import; only evaluate needs it
+    from .hints.baselines import flat_tint, propagate
+    from .metrics import grey_baseline, summarize  # scikit-image takes a second to import; only evaluate needs it
     model = _load_model(args)
     hinted = args.points > 0 or args.tint
     if hinted and not accepts_hints(model):

@@ -10,11 +10,12 @@ import pytest
 import torch
 from PIL import Image
 
-from colorlab.baselines import flat_tint, idw_chroma, propagate
 from colorlab.checkpoints import WEIGHTS_DIR, get_model, save_checkpoint
 from colorlab.colorspaces import AB_SCALE, rgb_to_lab
-from colorlab.hints import (HINT_CHANNELS, MAX_POINTS, POINT_PATCH, POINT_REACH, colour_to_ab, confidence, from_json,
-                            hint_maps, make_hints, mean_ab, parse_colour, simulate, simulate_training)
+from colorlab.hints import (HINT_CHANNELS, MAX_POINTS, POINT_PATCH, POINT_REACH, SPREAD_SCALE, colour_to_ab,
+                            confidence, from_json, hint_maps, make_hints, mean_ab, parse_colour, simulate,
+                            simulate_training)
+from colorlab.hints.baselines import flat_tint, idw_chroma, propagate
 from colorlab.models import create_model
 from colorlab.pipeline import accepts_hints, colorize
 
@@ -430,6 +431,13 @@ def test_prior_gate_leaves_automatic_output_alone_and_pulls_to_the_points(space,
     d1, d2 = (np.linalg.norm(_lab(np.asarray(colorize(photo, m, hints=green)))[1:, r, c] - target) for m in (a, b))
     assert d2 < 0.7 * d1, (d1, d2)            # at the start, half of the propagated colour at the point
 
+
+
+def test_the_gate_reads_the_closeness_channel_at_the_hint_maps_scale():
+    # The architecture takes the scale as a parameter (models/ does not import hints/);
+    # its default must be the one the hint maps are made with, or the gate's reach is off.
+    net = create_model("mobile_unet", out_channels=2, hint_channels=HINT_CHANNELS, prior_gate=True)
+    assert net.spread_scale == SPREAD_SCALE
 
 
 def test_uncapped_gate_reaches_far_from_the_points_and_only_with_points():

@@ -5,7 +5,7 @@ no hints, K = 1, 2, 5, 10, 20, 50 simulated point hints, and the tint alone — 
 photo is colorized with hints simulated from it (``colorlab.hints.simulate``, seed
 ``--seed``) and scored (PSNR, CIEDE2000). Each model is also given one point of a foreign
 colour (``lone_point``), to measure how far a single hint reaches (``spill``). Beside them: the grey input, the flat tint
-and the naive propagation of the same hints (``colorlab.baselines``), and, when
+and the naive propagation of the same hints (``colorlab.hints.baselines``), and, when
 ``--auto`` holds them, the automatic checkpoints the hint-aware ones were fine-tuned
 from (no hints). Per-image scores go to docs/hints_curve.json (so comparisons can be
 paired), the curve to docs/hints_curve.png and a table to README.md between
@@ -25,10 +25,10 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from colorlab.baselines import flat_tint, guided_propagate, propagate
-from colorlab.checkpoints import list_checkpoints, load_checkpoint
+from colorlab.checkpoints import load_checkpoint
 from colorlab.colorspaces import rgb_to_grey, rgb_to_lab
 from colorlab.hints import NO_HINTS, POINT_REACH, ab_to_hex, make_hints, simulate
+from colorlab.hints.baselines import flat_tint, guided_propagate, propagate
 from colorlab.imaging import array_to_tensor, tensor_to_array
 from colorlab.metrics import ciede2000, grey_baseline, psnr
 from colorlab.pipeline import accepts_hints, predict
@@ -165,7 +165,7 @@ def table(results: dict) -> str:
              f"{next(iter(results.values()))['seed']}): K random pixels with their true colour, or the true "
              "mean a, b as the tint. Naive propagation spreads the same points' a, b by inverse-distance "
              "weighting; the flat tint puts the true mean a, b everywhere. The guided spread also weights by "
-             "closeness in L* (`colorlab.baselines.guided_propagate`): it is what the guided models are "
+             "closeness in L* (`colorlab.hints.baselines.guided_propagate`): it is what the guided models are "
              "given, shown so that what their network adds can be seen; it is not the bar's baseline.", "",
              "| category | hints | LAB | HSV | RGB | naive baseline | guided spread | grey |",
              "|---|---|---|---|---|---|---|---|"]

@@ -17,7 +17,6 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from ..hints import SPREAD_SCALE
 from .blocks import conv_bn_relu
 from .registry import register
 
@@ -91,7 +90,7 @@ def load_pretrained(features: nn.Sequential, path: Path) -> None:
 class MobileUNet(nn.Module):
     def __init__(self, out_channels: int = 2, decoder=(128, 64, 48, 32, 16), pretrained: bool = False,
                  freeze: int = 0, hint_channels: int = 0, prior_gate: bool = False, guided: bool = False,
-                 gate_reach: float = 32.0):
+                 gate_reach: float = 32.0, spread_scale: float = 8.0):
         super().__init__()
         self.hint_channels = hint_channels
         self.prior_gate = prior_gate and bool(hint_channels)
@@ -99,6 +98,9 @@ class MobileUNet(nn.Module):
         # the maps are made outside the network, so this only tells their maker.
         self.guided = guided and bool(hint_channels)
         self.gate_reach = gate_reach   # px at the network's size; 0: the gate is not capped by distance
+        # The closeness channel's 1/e distance in px (colorlab.hints.SPREAD_SCALE; a test keeps them equal).
+        # A parameter, not an import: the architectures know nothing of how the hint maps are made.
+        self.spread_scale = spread_scale
         self.out_channels = out_channels
         self.freeze = freeze   # the first ``freeze`` encoder layers keep their ImageNet weights
         self.size_multiple = 32
@@ -175,11 +177,11 @@ class MobileUNet(nn.Module):
         if prior is None:
             return pred
         # gate = sigmoid(8 z) x reach, reach = exp(-d / gate_reach) from the closeness channel
-        # (exp(-d / SPREAD_SCALE)): 0 where there are no points (the automatic output is
+        # (exp(-d / spread_scale)): 0 where there are no points (the automatic output is
         # untouched), half the reach at the start (z = 0); the network learns where the
         # propagation is to be trusted. With gate_reach 0 only the network decides, however
         # far the nearest point is (a guided spread is worth trusting far from its points).
         close = x[:, 9:10].clamp(min=0)
-        reach = close ** (SPREAD_SCALE / self.gate_reach) if self.gate_reach else (close > 0).to(close)
+        reach = close ** (self.spread_scale / self.gate_reach) if self.gate_reach else (close > 0).to(close)
         gate = torch.sigmoid(8 * out[:, -1:]) * reach
         return blend(pred, prior.to(pred), gate)

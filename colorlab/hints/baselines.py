@@ -5,7 +5,7 @@
   weighting (weight 1 / d^2), on the photo's own L*; where there are no points, the
   tint's (a, b), and grey where there is neither.
 * ``guided_propagate``: the same, with each point's weight also falling with the L*
-  difference between the pixel and the point (``colorlab.hints.spread``'s guide). This is
+  difference between the pixel and the point (``colorlab.hints.encoding.spread``'s guide). This is
   the spread the *guided* hint-aware models are given; it is reported beside them so
   that what the network adds to its own prior can be seen. It is not the bar's baseline.
 
@@ -19,9 +19,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .colorspaces import AB_SCALE, get_space, grey_to_L, rgb_to_grey
-from .hints import Hints, point_cells, point_lightness, spread
-from .imaging import array_to_tensor, tensor_to_array
+from ..colorspaces import AB_SCALE, get_space, grey_to_L, rgb_to_grey
+from ..imaging import array_to_tensor, tensor_to_array
+from .encoding import point_cells, point_lightness, spread
+from .spec import Hints
 
 PROPAGATION_SIDE = 256   # the weighting runs at most at this short side, then is up-sampled (it is smooth)
 

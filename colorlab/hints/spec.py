@@ -1,0 +1,188 @@
+"""Colour hints as the user gives them: the ``Hints`` type, its parsing, validation and JSON.
+
+A *point hint* is ``(x, y, colour)``: x and y are fractions of the image's width and
+height in [0, 1], measured from the top-left corner, and ``colour`` an sRGB colour
+(``"#rrggbb"`` or an (r, g, b) triple of ints in [0, 255]). The model takes only its
+chroma, CIE (a, b); the luminance always comes from the photo.
+
+A *tint* is one sRGB colour whose CIE (a, b) is the intended mean chroma (the overall
+cast) of the output.
+
+How the network sees hints is ``colorlab.hints.encoding``; how training and evaluation
+make them from the truth is ``colorlab.hints.simulate``.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from ..colorspaces import lab_to_rgb, rgb_to_lab
+
+MAX_POINTS = 256
+# How far (a fraction of the short side) a lone point's say reaches before the model's own
+# colour takes over (``confidence``); the user may change it. Chosen on val photos (24-70 per
+# model, the shipped models, against no blend): at 1.0 one foreign point recolours about
+# 0.35-0.6 of the pixels instead of 0.77-0.98, 10 true points lose at most 0.15 dB and one true
+# point gains up to 0.7 dB; 0.5 and 0.75 were more local but cost 10 points 0.2-0.6 and
+# 0.05-0.3 dB, too much for general photos' bar (colorlab's README, hints).
+POINT_REACH = 1.0
+MIN_REACH, MAX_REACH = 0.05, 4.0
+_HEX = re.compile(r"^#?([0-9a-fA-F]{6})$")
+
+
+@dataclass(frozen=True)
+class Hints:
+    """Validated hints. ``points``: ((x, y, (a, b)), ...) with x, y in [0, 1]; ``tint``:
+    (a, b) or None. Chroma in CIE units. ``reach``: how far a lone point's say extends, as a
+    fraction of the short side (``confidence``). Build one with ``make_hints``."""
+    points: tuple = ()
+    tint: tuple | None = None
+    reach: float = POINT_REACH
+    colours: dict = field(default_factory=dict, compare=False, hash=False)   # what the user typed, for display
+
+    def __bool__(self) -> bool:
+        return bool(self.points) or self.tint is not None
+
+    def to_json(self) -> dict:
+        """The CLI's hints format: ``{"points": [[x, y, "#rrggbb"], ...], "tint": "#rrggbb",
+        "reach": r}`` (``reach`` only when it is not the default)."""
+        out: dict = {}
+        if self.points:
+            out["points"] = [[x, y, self.colours.get(i) or ab_to_hex(ab)] for i, (x, y, ab) in enumerate(self.points)]
+        if self.tint is not None:
+            out["tint"] = self.colours.get("tint") or ab_to_hex(self.tint)
+        if self.reach != POINT_REACH:
+            out["reach"] = self.reach
+        return out
+
+
+NO_HINTS = Hints()
+
+
+def parse_colour(colour) -> tuple[int, int, int]:
+    """``"#rrggbb"`` (the # optional), ``"rgb(r, g, b)"`` / ``"rgba(...)"`` as Gradio's colour
+    picker sends it, or an (r, g, b) sequence of ints in [0, 255] -> (r, g, b) ints."""
+    if isinstance(colour, str):
+        text = colour.strip()
+        m = _HEX.match(text)
+        if m:
+            v = int(m.group(1), 16)
+            return (v >> 16) & 255, (v >> 8) & 255, v & 255
+        m = re.match(r"^rgba?\(\s*([\d.]+)\s*,\s*([\d.]+)\s*,\s*([\d.]+)\s*(?:,\s*[\d.]+\s*)?\)$", text)
+        if m:
+            vals = [float(g) for g in m.groups()]
+            if all(0 <= v <= 255 for v in vals):
+                return tuple(int(round(v)) for v in vals)
+        raise ValueError(f"malformed colour {colour!r}: expected '#rrggbb'")
+    try:
+        vals = [v for v in colour]
+    except TypeError:
+        raise ValueError(f"malformed colour {colour!r}: expected '#rrggbb' or (r, g, b)") from None
+    if len(vals) != 3 or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) and 0 <= v <= 255
+                                 for v in vals):
+        raise ValueError(f"malformed colour {colour!r}: expected three ints in [0, 255]")
+    return tuple(int(v) for v in vals)
+
+
+def colour_to_ab(colour) -> tuple[float, float]:
+    """CIE (a, b) of an sRGB colour (any form ``parse_colour`` takes)."""
+    rgb = torch.tensor(parse_colour(colour), dtype=torch.float32).view(1, 3, 1, 1) / 255
+    lab = rgb_to_lab(rgb).view(3)
+    return float(lab[1]), float(lab[2])
+
+
+def ab_to_hex(ab, lightness: float = 60.0) -> str:
+    """An sRGB colour with chroma ``ab`` (as near as the gamut allows at ``lightness``)."""
+    lab = torch.tensor([lightness, float(ab[0]), float(ab[1])]).view(1, 3, 1, 1)
+    rgb = (lab_to_rgb(lab).view(3) * 255).round().int().tolist()
+    return "#" + "".join(f"{v:02x}" for v in rgb)
+
+
+def _coordinate(v, what: str) -> float:
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        raise ValueError(f"hint {what} must be a number in [0, 1], got {v!r}") from None
+    if not (0.0 <= f <= 1.0):   # also rejects NaN
+        raise ValueError(f"hint {what} must be in [0, 1] (a fraction of the image size), got {v!r}")
+    return f
+
+
+def _reach(v) -> float:
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        raise ValueError(f"hint reach must be a number, got {v!r}") from None
+    if not (MIN_REACH <= f <= MAX_REACH):   # also rejects NaN
+        raise ValueError(f"hint reach must be in [{MIN_REACH:g}, {MAX_REACH:g}] "
+                         f"(a fraction of the short side), got {v!r}")
+    return f
+
+
+def make_hints(points=None, tint=None, reach=None) -> Hints:
+    """Validate ``points`` (a sequence of (x, y, colour)), ``tint`` (a colour or None) and
+    ``reach`` (None: ``POINT_REACH``).
+
+    Raises ``ValueError`` with a clear message for coordinates outside [0, 1], a malformed
+    colour, more than ``MAX_POINTS`` points or a reach outside [MIN_REACH, MAX_REACH]."""
+    if isinstance(points, Hints):
+        if tint is not None or reach is not None:
+            raise ValueError("give the tint and reach inside the Hints object or separately, not both")
+        return points
+    points = list(points or [])
+    if len(points) > MAX_POINTS:
+        raise ValueError(f"at most {MAX_POINTS} point hints, got {len(points)}")
+    out, colours = [], {}
+    for i, p in enumerate(points):
+        if isinstance(p, dict):
+            p = (p.get("x"), p.get("y"), p.get("colour", p.get("color")))
+        if isinstance(p, str) or len(p) != 3:
+            raise ValueError(f"point hint {i} must be [x, y, '#rrggbb'], got {p!r}")
+        x, y, colour = _coordinate(p[0], "x"), _coordinate(p[1], "y"), p[2]
+        out.append((x, y, colour_to_ab(colour)))
+        colours[i] = "#%02x%02x%02x" % parse_colour(colour)
+    tint_ab = None
+    if tint is not None and tint != "":
+        tint_ab = colour_to_ab(tint)
+        colours["tint"] = "#%02x%02x%02x" % parse_colour(tint)
+    return Hints(tuple(out), tint_ab, POINT_REACH if reach is None else _reach(reach), colours)
+
+
+def from_json(data) -> Hints:
+    """Hints from the CLI/API format (a dict or its JSON text): ``{"points": [[x, y, "#rrggbb"], ...],
+    "tint": "#rrggbb", "reach": r}``; all keys optional. Empty text means no hints."""
+    if data is None or (isinstance(data, str) and not data.strip()):
+        return NO_HINTS
+    if isinstance(data, str):
+        try:
+            data = json.loads(data)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"hints are not valid JSON ({exc.msg} at position {exc.pos})") from None
+    if not isinstance(data, dict):
+        raise ValueError('hints must be a JSON object like {"points": [[x, y, "#rrggbb"]], "tint": "#rrggbb"}')
+    unknown = set(data) - {"points", "tint", "reach"}
+    if unknown:
+        raise ValueError(f"unknown hint keys {sorted(unknown)}: only 'points', 'tint' and 'reach'")
+    points = data.get("points") or []
+    if not isinstance(points, list):
+        raise ValueError("hints 'points' must be a list of [x, y, '#rrggbb']")
+    return make_hints(points, data.get("tint"), data.get("reach"))
+
+
+def mean_ab(reference: np.ndarray) -> tuple[float, float]:
+    """The colour cast of a uint8 sRGB image (H, W, 3): its mean CIE (a, b)."""
+    lab = rgb_to_lab(torch.from_numpy(np.array(reference, copy=True)).permute(2, 0, 1)[None].float() / 255)
+    return float(lab[0, 1].mean()), float(lab[0, 2].mean())
+
+
+def tint_of(photo: np.ndarray) -> str:
+    """A tint for a colour reference photo (H, W, 3) uint8: a colour with its mean CIE (a, b)
+    (shown at the photo's mean lightness, so the colour picker looks like the scene)."""
+    lab = rgb_to_lab(torch.from_numpy(np.array(photo, copy=True)).permute(2, 0, 1)[None].float() / 255)
+    return ab_to_hex((float(lab[0, 1].mean()), float(lab[0, 2].mean())), float(lab[0, 0].mean().clamp(25, 85)))
+
+
