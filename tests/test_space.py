@@ -37,7 +37,7 @@ def test_dry_run_plan_lists_the_data_and_nothing_of_the_lab(capsys, monkeypatch)
 
 
 def test_plan_is_rule_based_and_skips_what_is_not_the_space(tmp_path):
-    for rel in ("README.md", "app.py", "requirements.txt", "LICENSE.md", "colorlab/__init__.py",
+    for rel in ("README.md", "app.py", "requirements.txt", "constraints.txt", "LICENSE.md", "colorlab/__init__.py",
                 "colorlab/__pycache__/x.cpython-311.pyc", "weights/a.json", "weights/a.safetensors",
                 "examples/faces/1.jpg", "study_pool/general/2.jpg", "newdata/x.bin", "tests/test_x.py",
                 "runs/r/state.pt", "bench/results.md"):
