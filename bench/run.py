@@ -1,4 +1,5 @@
-"""Benchmark colorlab on this machine and write bench/results.md (also printed).
+"""Benchmark colorlab on this machine: the measurements to bench/results.json, the report (also
+printed) into docs/benchmarks.md between ``<!-- bench:start -->`` and ``<!-- bench:end -->``.
 
     python bench/run.py                 # everything: latency, training throughput, the app
     python bench/run.py --quick         # fewer runs and steps (for a smoke test, not for numbers)
@@ -49,7 +50,6 @@ BIG_TARGETS = {"/colorize": 3.0, "/channels": 3.0, "/compare": 15.0}   # 12-MP c
 BIG_PEAK_TARGET_MB = 1536               # server peak for the 12-MP session
 PEAK_TARGET_MB = 2048                  # at 12 MP
 THREADS = 2
-README_START, README_END = "<!-- bench:start -->", "<!-- bench:end -->"
 
 
 # ---------------------------------------------------------------- helpers
@@ -543,22 +543,23 @@ def bench_big(models: list[dict], tmp: Path, args) -> dict:
         stop_process(proc, 20)
 
 
-def update_readme(table: str) -> bool:
-    """Replace the text between the bench markers in README.md, if both are there."""
-    readme = ROOT / "README.md"
-    if not readme.is_file():
-        return False
-    text = readme.read_text()
-    pattern = re.compile(re.escape(README_START) + ".*?" + re.escape(README_END), re.S)
-    if not pattern.search(text):
-        return False
-    body = table.split("\n", 2)[2]   # without the "# colorlab benchmark" title
-    readme.write_text(pattern.sub(lambda _: f"{README_START}\n{body.strip()}\n{README_END}", text))
-    return True
+def page_block(report: str) -> str:
+    """The report as it goes into docs/benchmarks.md: without its title, headings one level
+    deeper (the page's own ``##`` sections stay the outline)."""
+    from colorlab.tools import docblocks
+    return docblocks.demote_headings(report.split("\n", 2)[2].strip() + "\n")
+
+
+def report_from_json(data: dict) -> str:
+    """The report that the run stored in ``data`` (bench/results.json) renders to."""
+    args = argparse.Namespace(threads=data.get("threads", THREADS), quick=data.get("quick", False),
+                              runs=data.get("runs"), big_result=data.get("big"))
+    return render(data["machine"], data.get("latency"), data.get("train"), data.get("app"), args,
+                  data.get("origin") or {})
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description="Benchmark colorlab; writes bench/results.md.")
+    ap = argparse.ArgumentParser(description="Benchmark colorlab; writes bench/results.json and docs/benchmarks.md.")
     ap.add_argument("--quick", action="store_true", help="fewer runs and steps (smoke test)")
     ap.add_argument("--models", nargs="+", metavar="NAME", help="only these shipped models (and their configs)")
     ap.add_argument("--no-app", action="store_true", help="skip the app end-to-end section")
@@ -570,8 +571,9 @@ def main(argv=None) -> int:
                     help=f"torch threads per measurement (default {THREADS}, the target machine's cores); "
                          "the app takes its own from the CPUs it may use (taskset)")
     ap.add_argument("--weights", type=Path, help="weights directory (default: colorlab's, $COLORLAB_WEIGHTS)")
-    ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results.md")
-    ap.add_argument("--no-readme", action="store_true", help="do not update the table in README.md")
+    ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results.json", help="the measurements (JSON)")
+    ap.add_argument("--page", type=Path, help="page whose bench block is filled (default docs/benchmarks.md)")
+    ap.add_argument("--no-page", action="store_true", help="do not update the page (--quick never does)")
     ap.add_argument("--worker", nargs=2, metavar=("KIND", "SPEC"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.worker:
@@ -601,17 +603,18 @@ def main(argv=None) -> int:
         args.big_result = None if args.no_app or args.no_big else bench_big(models, Path(tmp), args)
 
     results = {"latency": latency, "train": train, "app": app, "big": args.big_result}
-    origin = {} if args.quick else carry_over(results, args.out.with_suffix(".json"))
-    args.big_result = results["big"]
-    report = render(info, results["latency"], results["train"], results["app"], args, origin)
+    origin = {} if args.quick else carry_over(results, args.out)
+    data = {"machine": info, "quick": args.quick, "runs": args.runs, "threads": args.threads, **results,
+            "origin": origin}
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(report + "\n")
-    args.out.with_suffix(".json").write_text(json.dumps(
-        {"machine": info, "quick": args.quick, "runs": args.runs, **results, "origin": origin},
-        indent=1, default=str) + "\n")
+    args.out.write_text(json.dumps(data, indent=1, default=str) + "\n")
+    report = report_from_json(json.loads(args.out.read_text()))
     print("\n" + report)
-    if not args.no_readme and not args.quick and update_readme(report):
-        print("\nREADME.md table updated.")
+    if not args.no_page and not args.quick:
+        from colorlab.tools import docblocks
+        page = args.page or docblocks.page("bench")
+        if docblocks.write(page, "bench", page_block(report)):
+            print(f"\n{page} updated.")
     return 0
 
 

@@ -35,12 +35,12 @@ def fixture(tmp_path_factory):
 
 def test_curve_table_and_figure(fixture, tmp_path):
     root, weights = fixture
-    readme = tmp_path / "README.md"
+    readme = tmp_path / "hints.md"
     readme.write_text("intro\n<!-- hints:start -->\nold\n<!-- hints:end -->\nrest\n")
     out, fig = tmp_path / "curve.json", tmp_path / "curve.png"
     assert hints_curve.main(["--categories", "faces", "--weights", str(weights), "--data", str(root / "data"),
                              "--auto", str(tmp_path / "none"), "--out", str(out), "--figure", str(fig),
-                             "--readme", str(readme)]) == 0
+                             "--page", str(readme)]) == 0
     data = json.loads(out.read_text())
     cat = data["faces"]
     assert cat["photos"] == ["p0.png", "p1.png"] and set(cat["models"]) == {"lab", "hsv", "rgb"}
@@ -58,7 +58,7 @@ def test_curve_table_and_figure(fixture, tmp_path):
     assert Image.open(fig).size[0] > 300
     # --from-json rewrites the same table without scoring
     readme.write_text("<!-- hints:start -->\n<!-- hints:end -->\n")
-    assert hints_curve.main(["--from-json", "--out", str(out), "--figure", str(fig), "--readme", str(readme)]) == 0
+    assert hints_curve.main(["--from-json", "--out", str(out), "--figure", str(fig), "--page", str(readme)]) == 0
     assert hints_curve.table(data) in readme.read_text()
 
 

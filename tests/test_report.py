@@ -75,7 +75,9 @@ def run(root, weights, *extra):
 def test_results_table_quality_bar_figure_and_readme(setup, capsys):
     root, _, weights = setup
     readme = root / "README.md"
-    readme.write_text("# colorlab\n\nintro\n\n<!-- results:start -->\nold table\n<!-- results:end -->\n\nafter\n")
+    readme.write_text("# colorlab\n\nintro\n\n<!-- headline:start -->\nold table\n<!-- headline:end -->\n\nafter\n")
+    (root / "docs").mkdir(parents=True, exist_ok=True)
+    (root / "docs" / "results.md").write_text("# Results\n\nprose\n\n<!-- results:start -->\n<!-- results:end -->\n\nmore prose\n")
     assert run(root, weights) == 0
     assert run(root, weights, "--strict") == 1            # the bar fails in general and landscapes
     out = capsys.readouterr().out
@@ -111,10 +113,14 @@ def test_results_table_quality_bar_figure_and_readme(setup, capsys):
     assert "holds in 1 of 3 categories" in md
     assert "](examples.png)" in md
 
+    assert md.startswith("# Results\n\nprose\n\n<!-- results:start -->\n") and md.endswith(
+        "<!-- results:end -->\n\nmore prose\n")                     # the page's prose stays
     text = readme.read_text()
-    assert text.startswith("# colorlab\n\nintro\n\n<!-- results:start -->\n") and text.endswith(
-        "<!-- results:end -->\n\nafter\n")
-    assert "old table" not in text and "**lab-faces** ★" in text and "](docs/examples.png)" in text
+    assert text.startswith("# colorlab\n\nintro\n\n<!-- headline:start -->\n") and text.endswith(
+        "<!-- headline:end -->\n\nafter\n")
+    assert "old table" not in text and "★" not in text                # the headline, not the full table
+    assert "| faces | 2 | lab-faces | 23.00 (20.00) | 6.00 (10.00) | 36.0 (40.0) | holds |" in text
+    assert "| general | 2 | lab-general |" in text and "| **fails** |" in text
 
     # 2 val images x 2 categories with a val folder (landscapes has none); 5 columns
     with Image.open(root / "docs" / "examples.png") as fig:
@@ -125,10 +131,15 @@ def test_readme_without_markers_is_left_alone(setup, capsys):
     root, _, weights = setup
     readme = root / "README.md"
     readme.write_text("# no markers here\n")
+    figure = root / "docs" / "examples.png"
+    figure.unlink(missing_ok=True)
     assert run(root, weights, "--no-figure") == 0
     assert readme.read_text() == "# no markers here\n"
-    assert "no <!-- results:start -->" in capsys.readouterr().err
+    assert "no <!-- headline:start -->" in capsys.readouterr().err
     assert "examples.png" not in (root / "docs" / "results.md").read_text()
+    figure.write_bytes(b"")          # --no-figure does not redraw, but links a figure that is there
+    assert run(root, weights, "--no-figure") == 0
+    assert "](examples.png)" in (root / "docs" / "results.md").read_text() and figure.read_bytes() == b""
 
 
 def test_recompute_scores_through_the_pipeline(setup, capsys):

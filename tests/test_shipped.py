@@ -4,7 +4,8 @@
   CIEDE2000 over the example photos of its category (examples/CATEGORY);
 * LAB and HSV keep the photo's lightness through gamut mapping at saturation 1.0 and 2.0;
 * a fixed sample of each category's val photos re-scores close to the sidecar's full-val metrics;
-* the README's generated blocks are what their commands would write from the current sidecars.
+* the generated results blocks are what `python -m train.report` writes from the current sidecars
+  and scores; the hint curve and the benchmark are of the shipped weights.
 
 All slow; CI runs them. They read weights/ and never write there.
 """
@@ -123,62 +124,47 @@ def test_val_sample_rescores_like_the_sidecar(name, models):
             f"{claimed:+.3f} (tolerance {tol:.3f} = {Z:g} SE); rescore with `python -m train.calibrate {name}`")
 
 
-# ---------------------------------------------------------------- README blocks
+# ---------------------------------------------------------------- generated blocks, in full
+# (tests/test_docblocks.py checks them fast; here the results are regenerated, intervals and all)
 
-BLOCK = re.compile(r"<!-- (\w+):start -->\n?(.*?)<!-- \1:end -->", re.S)
-
-
-def _readme_blocks() -> dict[str, str]:
-    return {m.group(1): m.group(2) for m in BLOCK.finditer((ROOT / "README.md").read_text())}
-
-
-def _results_block(tmp_path, monkeypatch) -> str:
-    """What `python -m train.report` would write between the results markers now (the figure is
-    not redrawn: only its link goes into the block)."""
+def _generated(tmp_path, monkeypatch) -> dict[str, str]:
+    """What `python -m train.report` would write now into docs/results.md and the README (the
+    example figure is not redrawn: only its link goes into the block)."""
+    from colorlab.tools import docblocks
     from train import report
-    readme = tmp_path / "README.md"
-    readme.write_text((ROOT / "README.md").read_text())
-    monkeypatch.setattr(report, "example_figure", lambda models, w, d, path, n: path)
-    report.main(["--results", str(tmp_path / "docs" / "results.md"), "--readme", str(readme),
+    (tmp_path / "docs").mkdir()
+    results, readme = tmp_path / "docs" / "results.md", tmp_path / "README.md"
+    results.write_text(docblocks.page("results").read_text())
+    readme.write_text(docblocks.page("headline").read_text())
+    (tmp_path / "docs" / "examples.png").write_bytes(b"")
+    report.main(["--no-figure", "--results", str(results), "--readme", str(readme),
                  "--figure", str(tmp_path / "docs" / "examples.png")])
-    return BLOCK.search(readme.read_text()).group(2) if "results:start" in readme.read_text() else ""
+    return {"results": docblocks.blocks(results.read_text())["results"],
+            "headline": docblocks.blocks(readme.read_text())["headline"]}
 
 
-def _bench_models(block: str) -> dict[str, tuple[str, str, str]]:
-    rows = {}
-    for line in block.splitlines():
-        cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if len(cells) >= 4 and cells[0] in NAMES:
-            rows.setdefault(cells[0], tuple(cells[1:4]))
-    return rows
+def test_results_blocks_are_what_the_report_writes_now(tmp_path, monkeypatch):
+    from colorlab.tools import docblocks
+    want = _generated(tmp_path, monkeypatch)
+    for name, text in want.items():
+        assert docblocks.blocks(docblocks.page(name).read_text())[name] == text, (
+            f"the {name} block is not what the current sidecars and scores give: rerun `python -m train.report`")
 
 
-@pytest.mark.parametrize("block", sorted(_readme_blocks()))
-def test_readme_generated_block_is_current(block, tmp_path, monkeypatch):
-    text = _readme_blocks()[block]
-    if block == "results":
-        assert text == _results_block(tmp_path, monkeypatch), (
-            "README results block is not what the current sidecars give: rerun `python -m train.report`")
-    elif block == "bench":
-        # Timings cannot be regenerated here, but the models they describe can be checked.
-        rows = _bench_models(text)
-        want = {m["name"]: (m["space"], m["architecture"], str(m.get("render_size") or "native"))
-                for m in SHIPPED}
-        assert set(rows) == set(want), (
-            f"README bench block lists {sorted(rows)}, weights/ has {sorted(want)}: rerun `python bench/run.py`")
-        for name, (space, arch, _render) in want.items():
-            assert rows[name][:2] == (space, arch), f"{name}: bench row {rows[name]}; rerun `python bench/run.py`"
-    elif block == "hints":
-        # The table is made from docs/hints_curve.json, whose scores must be of the shipped weights.
-        import json
-        from train import hints_curve
-        data = json.loads((ROOT / "docs" / "hints_curve.json").read_text())
-        for cat in data.values():
-            for space, entry in cat["models"].items():
-                meta = next(m for m in SHIPPED if m["name"] == f"{space}-{cat['category']}")
-                assert entry["sha256"] == meta["sha256"], (
-                    f"docs/hints_curve.json scored another {meta['name']}: rerun `python -m train.hints_curve`")
-        assert text.strip() == hints_curve.table(data).strip(), (
-            "README hints block is not what docs/hints_curve.json gives: rerun `python -m train.hints_curve --from-json`")
-    else:
-        pytest.skip(f"README block {block!r} has no check yet: add its command to tests/test_shipped.py")
+def test_hints_curve_scored_the_shipped_weights():
+    import json
+    data = json.loads((ROOT / "docs" / "hints_curve.json").read_text())
+    for cat in data.values():
+        for space, entry in cat["models"].items():
+            meta = next(m for m in SHIPPED if m["name"] == f"{space}-{cat['category']}")
+            assert entry["sha256"] == meta["sha256"], (
+                f"docs/hints_curve.json scored another {meta['name']}: rerun `python -m train.hints_curve`")
+
+
+def test_bench_rows_are_the_shipped_models():
+    """Timings cannot be regenerated here, but the models they describe can be checked."""
+    import json
+    data = json.loads((ROOT / "bench" / "results.json").read_text())
+    rows = {r["model"]: (r["space"], r["architecture"]) for r in data["latency"] or []}
+    want = {m["name"]: (m["space"], m["architecture"]) for m in SHIPPED}
+    assert rows == want, f"bench/results.json measured {sorted(rows)}, weights/ has {sorted(want)}: rerun `python -m bench.run`"

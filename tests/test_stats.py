@@ -51,7 +51,7 @@ def test_mean_interval_and_reproducibility():
     iv = stats.mean_ci(x)
     assert iv.estimate == pytest.approx(x.mean()) and iv.low < x.mean() < iv.high
     assert iv.high - iv.low == pytest.approx(2 * 1.96 * x.std(ddof=1) / np.sqrt(x.size), rel=0.15)
-    assert stats.mean_ci(x) == iv                     # fixed seed: the README does not change
+    assert stats.mean_ci(x) == iv                     # fixed seed: the docs do not change
     assert iv.format(".2f").startswith(f"{x.mean():.2f} [")
 
 

@@ -288,7 +288,7 @@ def test_command_history_of_a_resumed_run():
     assert len(chain) == 2
 
 
-# ---------------------------------------------------------------- the README's training claims
+# ---------------------------------------------------------------- the training claims of docs/training.md
 
 @pytest.mark.slow
 def test_export_is_the_best_epoch_bit_for_bit(data, tmp_path):
@@ -391,7 +391,7 @@ def test_kill_9_inside_the_state_save_and_inside_the_export(data, tmp_path):
 
 
 def test_augmentation_ranges_are_as_the_readme_states(monkeypatch):
-    """README: random resized crops of 45-100% of the area, aspect 3:4-4:3, and flips."""
+    """docs/training.md: random resized crops of 45-100% of the area, aspect 3:4-4:3, and flips."""
     import train.data as td
     crops = []
     real = td.F.interpolate
@@ -415,7 +415,7 @@ def test_augmentation_ranges_are_as_the_readme_states(monkeypatch):
 
 
 def test_learning_rate_schedule_and_its_warm_restart():
-    """README: linear warm-up, cosine decay to 5% of the peak; resuming a finished 8-epoch
+    """docs/training.md: linear warm-up, cosine decay to 5% of the peak; resuming a finished 8-epoch
     run with epochs=20 continues from the rate at epoch 8 of 20 (a warm restart)."""
     from train.trainer import lr_at
     cfg = Config(lr=1e-3, warmup_steps=10)

@@ -60,7 +60,7 @@ FORMATS = {"psnr": ".2f", "ssim": ".4f", "ciede2000": ".2f", "colorfulness": ".1
 VERDICTS = ("supported", "refuted", "no detectable difference", "not run")
 
 # The collapse measured before the shipped hsv-general-unet4 switched to the weighted MAE
-# (README, "What the numbers say"): L1 + 1.15 K, 8 epochs, the first 60 general val photos.
+# (docs/results.md, "What the numbers say"): L1 + 1.15 K, 8 epochs, the first 60 general val photos.
 RECORDED_COLLAPSE = {"psnr": 12.4, "grey_psnr": 22.2, "colorfulness": 97.0, "truth_colorfulness": 42.0,
                      "photos": 60, "epochs": 8}
 

@@ -8,7 +8,7 @@ colour (``lone_point``), to measure how far a single hint reaches (``spill``). B
 and the naive propagation of the same hints (``colorlab.hints.baselines``), and, when
 ``--auto`` holds them, the automatic checkpoints the hint-aware ones were fine-tuned
 from (no hints). Per-image scores go to docs/hints_curve.json (so comparisons can be
-paired), the curve to docs/hints_curve.png and a table to README.md between
+paired), the curve to docs/hints_curve.png and a table to docs/hints.md between
 ``<!-- hints:start -->`` and ``<!-- hints:end -->``.
 
     python -m train.hints_curve [--categories faces ...] [--limit N]   # score, then write
@@ -32,6 +32,7 @@ from colorlab.hints.baselines import flat_tint, guided_propagate, propagate
 from colorlab.imaging import array_to_tensor, tensor_to_array
 from colorlab.metrics import ciede2000, grey_baseline, psnr
 from colorlab.pipeline import accepts_hints, predict
+from colorlab.tools import docblocks
 
 from .data import load_folder
 from .report import ROOT
@@ -40,7 +41,6 @@ POINTS = (0, 1, 2, 5, 10, 20, 50)
 SETTINGS = [f"p{k}" for k in POINTS] + ["tint"]
 SPACES = ("lab", "hsv", "rgb")
 CATEGORIES = ("faces", "landscapes", "general")
-START, END = "<!-- hints:start -->", "<!-- hints:end -->"
 COMMAND = "python -m train.hints_curve"
 
 
@@ -201,7 +201,7 @@ def table(results: dict) -> str:
         for c, by_space in spills.items():
             lines.append(f"| {c} | " + " | ".join(f"{100 * np.mean(by_space[sp]):.0f}%" if sp in by_space else "-"
                                                 for sp in SPACES) + " |")
-    lines += ["", "![PSNR and CIEDE2000 against the number of point hints](docs/hints_curve.png)"]
+    lines += ["", "![PSNR and CIEDE2000 against the number of point hints](hints_curve.png)"]   # the link is relative to docs/hints.md
     return "\n".join(lines) + "\n"
 
 
@@ -238,21 +238,15 @@ def figure(results: dict, path: Path) -> None:
     plt.close(fig)
 
 
-def replace_block(text: str, block: str) -> str | None:
-    start, end = text.find(START), text.find(END)
-    if start < 0 or end < start:
-        return None
-    return text[:start + len(START)] + "\n" + block + text[end:]
-
-
-def write_outputs(results: dict, out: Path, fig: Path, readme: Path) -> None:
+def write_outputs(results: dict, out: Path, fig: Path, page: Path) -> None:
+    """The scores to ``out`` (JSON), the curve to ``fig`` and the table into ``page``'s hints block."""
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results) + "\n")
     figure(results, fig)
-    text = readme.read_text() if readme.is_file() else ""
-    new = replace_block(text, table(results))
-    if new is not None:
-        readme.write_text(new)
+    try:
+        docblocks.write(page, "hints", table(results))
+    except ValueError as exc:
+        print(f"{exc}; table not written", file=sys.stderr)
 
 
 def main(argv=None) -> int:
@@ -266,7 +260,7 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "hints_curve.json")
     ap.add_argument("--figure", type=Path, default=ROOT / "docs" / "hints_curve.png")
-    ap.add_argument("--readme", type=Path, default=ROOT / "README.md")
+    ap.add_argument("--page", type=Path, default=docblocks.page("hints"), help="page whose hints block is filled")
     ap.add_argument("--from-json", action="store_true", help="rewrite figure and table from --out only")
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args(argv)
@@ -285,7 +279,7 @@ def main(argv=None) -> int:
     results = {c: results[c] for c in CATEGORIES if c in results}
     if not results:
         raise SystemExit(f"nothing scored in {args.out}")
-    write_outputs(results, args.out, args.figure, args.readme)
+    write_outputs(results, args.out, args.figure, args.page)
     for c, cat in results.items():
         for b in bars(dict(cat, category=c)):
             print(f"{c}: {b['setting']}: {b['model']} {b['psnr']:.2f} dB vs {b['against']} {b['baseline']:.2f} "

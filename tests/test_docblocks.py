@@ -1,0 +1,78 @@
+"""Every generated block in the README and docs/ is current (fast; the slow tests in
+test_shipped.py regenerate the results in full).
+
+* every ``<!-- NAME:start -->`` block on any page is registered in ``docblocks.PAGES`` and lives
+  on its page, once; every registered block is there;
+* hints and bench: regenerated from docs/hints_curve.json and bench/results.json and compared;
+* results and headline (bootstrap intervals: too slow here): their stamp names the current
+  sidecars and per-image scores, and their text is the generated one (no hand edits).
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from colorlab.tools import docblocks
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+
+
+def _blocks(name: str) -> str:
+    return docblocks.blocks(docblocks.page(name).read_text())[name]
+
+
+def test_every_block_is_registered_and_on_its_page():
+    seen = {}
+    for page in PAGES:
+        text = page.read_text()
+        for name in docblocks.blocks(text):
+            assert name in docblocks.PAGES, f"{page.name}: block {name!r} has no generator in docblocks.PAGES"
+            assert page == docblocks.page(name), f"block {name!r} is on {page.name}, not {docblocks.PAGES[name][0]}"
+            assert text.count(f"<!-- {name}:start -->") == 1, f"{page.name}: block {name!r} twice"
+            seen[name] = page
+    assert set(seen) == set(docblocks.PAGES), f"blocks missing: {set(docblocks.PAGES) - set(seen)}"
+
+
+def test_hints_block_is_what_the_stored_scores_give():
+    from train import hints_curve
+    data = json.loads((ROOT / "docs" / "hints_curve.json").read_text())
+    assert _blocks("hints").strip() == hints_curve.table(data).strip(), (
+        "docs/hints.md's block is not what docs/hints_curve.json gives: rerun `python -m train.hints_curve --from-json`")
+
+
+def test_bench_block_is_what_the_stored_run_gives():
+    from bench import run
+    data = json.loads((ROOT / "bench" / "results.json").read_text())
+    assert _blocks("bench") == run.page_block(run.report_from_json(data)), (
+        "docs/benchmarks.md's block is not what bench/results.json gives: rerun `python -m bench.run`")
+
+
+@pytest.mark.parametrize("name", ["results", "headline"])
+def test_results_blocks_are_stamped_with_the_current_inputs(name):
+    from colorlab.checkpoints import WEIGHTS_DIR
+    from train import report
+    body, inputs, unedited = docblocks.read_stamp(_blocks(name))
+    assert inputs is not None, f"the {name} block has no stamp: rerun `python -m train.report`"
+    assert unedited, f"the {name} block was edited by hand: rerun `python -m train.report`"
+    want = docblocks.files_digest(report.inputs(WEIGHTS_DIR, ROOT / "docs" / "scores"))
+    assert inputs == want, (f"the {name} block was made from other sidecars or scores: "
+                            "rerun `python -m train.report` (after `python -m train.scores`)")
+
+
+def test_replace_and_stamp_round_trip(tmp_path):
+    text = "a\n<!-- x-y:start -->\nold\n<!-- x-y:end -->\nb\n"
+    assert docblocks.replace(text, "x-y", "new") == "a\n<!-- x-y:start -->\nnew\n<!-- x-y:end -->\nb\n"
+    assert docblocks.replace("a <!-- x-y:end --> <!-- x-y:start -->", "x-y", "n") is None
+    page = tmp_path / "p.md"
+    page.write_text("plain\n")
+    with pytest.raises(ValueError, match="no <!-- x-y:start -->"):
+        docblocks.write(page, "x-y", "n")
+    assert page.read_text() == "plain\n"
+    body, inputs, unedited = docblocks.read_stamp(docblocks.stamp("| a |\n", "0123456789abcdef"))
+    assert (body.strip(), inputs, unedited) == ("| a |", "0123456789abcdef", True)
+    edited = docblocks.stamp("| a |\n", "0123456789abcdef").replace("| a |", "| b |")
+    assert docblocks.read_stamp(edited)[2] is False
+    assert docblocks.demote_headings("## A\n```\n## code\n```\ntext ## no\n") == "### A\n```\n## code\n```\ntext ## no\n"
