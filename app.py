@@ -3,7 +3,7 @@
 ``python app.py`` serves ``demo`` (also the Hugging Face Spaces entry point). This
 file only wires widgets to the library: the colour work is in ``colorlab`` (pipeline,
 metrics, diagnostics), the Turing studies in ``colorlab.studies``,
-the model descriptions in ``colorlab.showcase``.
+the model descriptions in ``colorlab.serving``.
 
 Environment: ``COLORLAB_WEIGHTS`` (checkpoint folder, default ./weights),
 ``COLORLAB_DATA`` (ratings database, default ./data), ``COLORLAB_CONCURRENCY``
@@ -33,19 +33,20 @@ import numpy as np
 import torch
 
 import colorlab
-from colorlab import hint_editor, hosting, showcase, studies, turing
-from colorlab.checkpoints import get_model, list_checkpoints
+from colorlab import studies
+from colorlab.checkpoints import CATEGORIES, get_model, list_checkpoints
 from colorlab.hints import MIN_REACH, POINT_REACH, from_json, tint_of
 from colorlab.pipeline import accepts_hints, colour_at
 from colorlab.diagnostics import artifact_heatmap, channel_views, hue_artifact_map
 from colorlab.imaging import MAX_PIXELS, ImageError
 from colorlab.studies import stats as study_stats
-from colorlab.memory import start_trimmer, tune_malloc
-from colorlab.plots import plot_curves
-from colorlab.scheduling import CpuGate
+from colorlab.serving import hint_editor, hosting, runs, tables, uploads
+from colorlab.serving.curves import plot_curves
+from colorlab.serving.memory import start_trimmer, tune_malloc
+from colorlab.serving.scheduling import CpuGate
 
 APP_VERSION = colorlab.__version__
-MALLOC_TUNED = tune_malloc()   # flat resident memory over many image requests (colorlab/memory.py)
+MALLOC_TUNED = tune_malloc()   # flat resident memory over many image requests (colorlab/serving/memory.py)
 start_trimmer()
 INFERENCE_LIMIT = int(os.environ.get("COLORLAB_CONCURRENCY", "1"))
 QUEUE_SIZE = int(os.environ.get("COLORLAB_QUEUE_SIZE", "64"))
@@ -56,7 +57,7 @@ SCRATCH = Path(tempfile.gettempdir()) / "colorlab-app"
 SCRATCH_TTL = 3600          # downloads and plots older than this are removed
 SCRATCH_PRUNE_EVERY = 60    # seconds between looks for expired scratch folders
 _last_prune = 0.0
-GATE = CpuGate(INFERENCE_LIMIT)   # quick jobs go ahead of Compare's next model (colorlab.scheduling)
+GATE = CpuGate(INFERENCE_LIMIT)   # quick jobs go ahead of Compare's next model (colorlab.serving.scheduling)
 SPACE_CHOICES = [("LAB", "lab"), ("HSV", "hsv"), ("RGB", "rgb")]
 log = logging.getLogger("colorlab.app")
 STORAGE = hosting.choose_storage()   # $COLORLAB_DATA, else a Space's /data if writable, else ./data
@@ -102,21 +103,21 @@ def scratch_dir() -> Path:
 def png(image, directory: Path, name: str, grey_as_l: bool = False) -> str:
     """``image`` (PIL or uint8 array) as a lossless PNG file in this request's ``directory``;
     its path is what the event returns (see the module docstring for why not the image).
-    ``grey_as_l``: a grey view is stored as one channel (``showcase.save_png``)."""
-    return str(showcase.save_png(image, directory, name, grey_as_l))
+    ``grey_as_l``: a grey view is stored as one channel (``uploads.save_png``)."""
+    return str(uploads.save_png(image, directory, name, grey_as_l))
 
 
-def read(image) -> showcase.Upload:
+def read(image) -> uploads.Upload:
     if not image:
         raise gr.Error("Upload a photo or pick an example first.", print_exception=False)
     try:
-        return showcase.read_upload(image)
+        return uploads.read_upload(image)
     except ImageError as exc:   # name the file as the user knows it, not by its server path
         raise gr.Error(str(exc).replace(str(image), Path(str(image)).name), print_exception=False) from None
 
 
 def model_for(space: str, category: str) -> str:
-    meta, note = showcase.choose_checkpoint(space, category)
+    meta, note = runs.choose_checkpoint(space, category)
     if note:
         gr.Info(note)
     return meta["name"]
@@ -133,7 +134,7 @@ def preview(image, hints_json=""):
     """The photo as shown for clicking on, with the point hints drawn on it."""
     if not image:
         return None
-    shown = hint_editor.draw_markers(showcase.display_image(read(image).image), hints_json)
+    shown = hint_editor.draw_markers(uploads.display_image(read(image).image), hints_json)
     return png(shown, scratch_dir(), f"{Path(str(image)).stem or 'photo'}.png")
 
 
@@ -154,7 +155,7 @@ def add_hint(image, evt: gr.SelectData, space="lab", category="general", render_
     """A click on the photo: a point hint there, coloured as the model now colours that point."""
     upload = read(image)
     x_px, y_px = evt.index[:2]
-    w, h = showcase.display_image(upload.image).size     # the clicked picture is the display-size photo
+    w, h = uploads.display_image(upload.image).size     # the clicked picture is the display-size photo
     x, y = min(max(x_px / max(1, w - 1), 0.0), 1.0), min(max(y_px / max(1, h - 1), 0.0), 1.0)
     model = get_model(model_for(space, category))
     hints = parse_hints(hints_json)
@@ -201,7 +202,7 @@ def tint_from_photo(photo, on, hints_json=""):
     """The tint taken from a colour reference photo (its mean a, b)."""
     if photo is None:
         return gr.update(), hints_json
-    colour = tint_of(np.asarray(showcase.read_upload(photo).image))
+    colour = tint_of(np.asarray(uploads.read_upload(photo).image))
     return colour, hint_editor.set_tint(hints_json, colour) if on else hints_json
 
 
@@ -219,11 +220,11 @@ def colorize(image, space="lab", category="general", render_size=0, saturation=1
     hints = parse_hints(hints_json)
     name = model_for(space, category)
     with GATE.quick():
-        res = showcase.run_model(upload, name, int(render_size) or None, float(saturation), hints)
+        res = runs.run_model(upload, name, int(render_size) or None, float(saturation), hints)
     stem, out = Path(str(image)).stem or "photo", scratch_dir()
     # the slider shows display size; up to that size its "after" is also the download
-    path = png(showcase.display_image(res.image), out, f"{stem}-{name}.png")
-    grey = png(showcase.display_image(upload.grey_channel), out, f"{stem}-grey.png")   # one channel: 1/3 the work
+    path = png(uploads.display_image(res.image), out, f"{stem}-{name}.png")
+    grey = png(uploads.display_image(upload.grey_channel), out, f"{stem}-grey.png")   # one channel: 1/3 the work
     w, h = upload.size
     status = f"**{name}** · {w}x{h} · {res.seconds:.2f} s"
     status += _hint_note(hints) if res.meta.get("hints_used") else (
@@ -231,9 +232,9 @@ def colorize(image, space="lab", category="general", render_size=0, saturation=1
     status += (" · colour upload: turned grey for the model and kept as the reference"
                if upload.reference is not None else " · grey upload: no reference, so no metrics")
     if upload.reduced:
-        status += f" · shown at {showcase.DISPLAY_SIDE} px; *Make full-resolution PNG* for the {w}x{h} file"
+        status += f" · shown at {uploads.DISPLAY_SIDE} px; *Make full-resolution PNG* for the {w}x{h} file"
     download = None if upload.reduced else path   # a large photo's full-resolution PNG: on request (full_png)
-    return (grey, path), download, showcase.metric_rows(res, upload), status
+    return (grey, path), download, tables.metric_rows(res, upload), status
 
 
 @user_errors
@@ -243,7 +244,7 @@ def full_png(image, space="lab", category="general", render_size=0, saturation=1
     hints = parse_hints(hints_json)
     name = model_for(space, category)
     with GATE.quick():
-        res = showcase.run_model(upload, name, int(render_size) or None, float(saturation), hints)
+        res = runs.run_model(upload, name, int(render_size) or None, float(saturation), hints)
     return png(res.image, scratch_dir(), f"{Path(str(image)).stem or 'photo'}-{name}.png")
 
 
@@ -253,32 +254,32 @@ def compare(image, render_size=0, saturation=1.0, hints_json="", progress=gr.Pro
     hints = parse_hints(hints_json)
     if not list_checkpoints():
         raise gr.Error("No checkpoints are installed.")
-    upload = showcase.for_display(upload)   # every model on the display-size photo
-    results, best = showcase.compare_all(upload, int(render_size) or None, float(saturation),
+    upload = uploads.for_display(upload)   # every model on the display-size photo
+    results, best = runs.compare_all(upload, int(render_size) or None, float(saturation),
                                          progress=lambda i, n, name: progress((i, n), desc=name, unit="models"),
                                          gate=GATE, hints=hints)
     stem, out = Path(str(image)).stem or "photo", scratch_dir()
-    grid = [(png(r.image, out, f"{stem}-{r.model}.png"), showcase.caption(r, best)) for r in results]
+    grid = [(png(r.image, out, f"{stem}-{r.model}.png"), tables.caption(r, best)) for r in results]
     note = ("★ marks the best per metric: PSNR and SSIM highest, CIEDE2000 lowest, colourfulness "
             "closest to the reference's, time fastest." if upload.reference is not None else
             "Grey upload: no reference, so only times are compared (★ fastest).")
     w, h = upload.size
-    note += (f" Every model ran on the photo at {w}x{h} (at most {showcase.DISPLAY_SIDE} px long side); metrics "
-             f"at most {showcase.METRIC_PIXELS / 1e6:.2f} MP, area-averaged.")
+    note += (f" Every model ran on the photo at {w}x{h} (at most {uploads.DISPLAY_SIDE} px long side); metrics "
+             f"at most {uploads.METRIC_PIXELS / 1e6:.2f} MP, area-averaged.")
     if hints:
         skipped = [r.model for r in results if not r.meta.get("hints_used")]
         note += f" Hints{_hint_note(hints).removeprefix(' ·')} given to every model that takes them" + (
             f"; automatic-only (no hints): {', '.join(skipped)}." if skipped else ".")
-    return grid, showcase.compare_rows(results, best), note
+    return grid, tables.compare_rows(results, best), note
 
 
 @user_errors
 def channels(image, space="lab", category="general", render_size=0, saturation=1.0, hints_json=""):
-    upload = showcase.for_display(read(image))   # the views are for the eye: display size
+    upload = uploads.for_display(read(image))   # the views are for the eye: display size
     hints = parse_hints(hints_json)
     name = model_for(space, category)
     with GATE.quick():
-        res = showcase.run_model(upload, name, int(render_size) or None, float(saturation), hints, scored=False)
+        res = runs.run_model(upload, name, int(render_size) or None, float(saturation), hints, scored=False)
     pred = np.asarray(res.image)
     model_space = res.space
     out = scratch_dir()
@@ -458,7 +459,7 @@ def export_csv(study_id=None):
 
 @user_errors
 def models_table():
-    return showcase.model_rows(list_checkpoints())
+    return tables.model_rows(list_checkpoints())
 
 
 CLAIMS_FILE = Path(__file__).resolve().parent / "docs" / "claims.md"
@@ -479,10 +480,10 @@ def model_details(name):
         raise gr.Error(f"No checkpoint named {name!r}.")
     history = (meta.get("training") or {}).get("history") or []
     if not history:
-        return None, showcase.model_card(meta) + "  \n*No training history recorded.*"
+        return None, tables.model_card(meta) + "  \n*No training history recorded.*"
     path = scratch_dir() / "curves.png"
     plot_curves(history, meta.get("grey_metrics") or {}, path)
-    return str(path), showcase.model_card(meta)
+    return str(path), tables.model_card(meta)
 
 
 # ---------------------------------------------------------------- layout
@@ -495,7 +496,7 @@ def pick_example(evt: gr.SelectData):
 
 
 def examples_list():
-    pool = turing.example_pool()
+    pool = uploads.example_pool()
     return [[str(p.path), p.category] for p in pool], [p.photo_id for p in pool]
 
 
@@ -540,7 +541,7 @@ def build() -> gr.Blocks:
                         hints_json = gr.Textbox("", label="Hints as JSON (the CLI's format; editable)", lines=1,
                                                 elem_id="hints-json")
                     space = gr.Radio(SPACE_CHOICES, value="lab", label="Colour space")
-                    category = gr.Radio(list(showcase.CATEGORIES), value="general", label="Checkpoint category")
+                    category = gr.Radio(list(CATEGORIES), value="general", label="Checkpoint category")
                     render_size = gr.Slider(0, 1024, value=0, step=32,
                                             label="Render size: short side the network runs at (0 = the model's own)")
                     saturation = gr.Slider(0.0, 2.0, value=1.0, step=0.05, label="Saturation", info="1.0 = the model's calibrated colour strength")
@@ -564,7 +565,7 @@ def build() -> gr.Blocks:
             compare_btn = gr.Button("Compare all models", variant="primary")
             grid = gr.Gallery(label="All models", format="png", columns=4, height="auto")
             compare_note = gr.Markdown()
-            compare_table = gr.Dataframe(headers=showcase.COMPARE_HEADERS, label="Metrics")
+            compare_table = gr.Dataframe(headers=tables.COMPARE_HEADERS, label="Metrics")
         with gr.Tab("Channels & artefacts", id="channels"):
             gr.Markdown("The channels of the chosen model's colour space (from the *Colorize* tab), for its "
                         "output and for the reference, and where the hue goes wrong.")
@@ -639,7 +640,7 @@ def build() -> gr.Blocks:
                 export_btn = gr.Button("Export CSV")
                 csv_file = gr.File(label="Answers (CSV)")
         with gr.Tab("Models", id="models"):
-            table = gr.Dataframe(showcase.model_rows(list_checkpoints()), headers=showcase.MODEL_HEADERS,
+            table = gr.Dataframe(tables.model_rows(list_checkpoints()), headers=tables.MODEL_HEADERS,
                                  label="Validation metrics (from the checkpoints' sidecars), grey input alongside")
             refresh = gr.Button("Refresh")
             pick = gr.Dropdown(names, value=names[0] if names else None, label="Model")

@@ -21,6 +21,9 @@ from safetensors.torch import load_file, save_file
 from .colorspaces import ColorSpace, get_space
 from .models import create_model
 
+# The photo categories every space has a model for (``{space}-{category}``); the study
+# pool and the example photos are sorted by the same names.
+CATEGORIES = ("faces", "landscapes", "general")
 WEIGHTS_DIR = Path(os.environ.get("COLORLAB_WEIGHTS", Path(__file__).resolve().parent.parent / "weights"))
 
 

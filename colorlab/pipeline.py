@@ -50,7 +50,7 @@ def grey_tensor(image) -> torch.Tensor:
     or a uint8 RGB array (H, W, 3) taken as it is, already upright): float32 (1, 1, H, W) in
     [0, 1], the luminance-matched grey (``rgb_to_grey``). ``colorize`` and ``colour_at`` take
     it in place of the image, so a caller that also shows or scores the grey
-    (``colorlab.showcase.Upload``) computes it once. A tensor is checked and returned."""
+    (``colorlab.serving.uploads.Upload``) computes it once. A tensor is checked and returned."""
     if isinstance(image, torch.Tensor):
         if image.dim() != 4 or tuple(image.shape[:2]) != (1, 1) or not image.is_floating_point():
             raise ValueError(f"a grey image tensor must be float (1, 1, H, W), got {image.dtype} {tuple(image.shape)}")

@@ -232,7 +232,7 @@ def test_examples_are_credited():
 
 
 def test_a_large_photo_is_shown_at_display_size_and_its_full_png_made_on_request(client, tmp_path):
-    from colorlab.showcase import DISPLAY_SIDE
+    from colorlab.serving.uploads import DISPLAY_SIDE
     big = tmp_path / "wide.png"
     Image.fromarray(colour_photo(1600, 400)).save(big)
     slider, download, _, status = client.predict(handle_file(str(big)), "lab", "general", 0, 1.0,

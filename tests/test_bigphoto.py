@@ -11,8 +11,8 @@ import pytest
 from PIL import Image
 
 from apphelp import ROOT, _bench
-from colorlab import showcase
-from colorlab.scheduling import CpuGate
+from colorlab.serving import runs, uploads
+from colorlab.serving.scheduling import CpuGate
 
 
 def colourful(w, h, seed=0):
@@ -25,34 +25,34 @@ def test_metrics_are_computed_at_the_bounded_resolution(monkeypatch):
     import colorlab.metrics as metrics
     real = metrics.score
     monkeypatch.setattr(metrics, "score", lambda p, t: seen.append((p.shape, t.shape)) or real(p, t))
-    upload = showcase.read_upload(colourful(2400, 1600))
+    upload = uploads.read_upload(colourful(2400, 1600))
     assert not seen   # the grey baseline is scored when first asked for, once
     assert upload.grey_scores is upload.grey_scores
-    showcase.score_result(np.asarray(colourful(2400, 1600, 1)), upload)
+    runs.score_result(np.asarray(colourful(2400, 1600, 1)), upload)
     assert len(seen) == 2   # the grey baseline, then the prediction
     for pred, truth in seen:
-        assert pred == truth and pred[0] * pred[1] <= showcase.METRIC_PIXELS
+        assert pred == truth and pred[0] * pred[1] <= uploads.METRIC_PIXELS
         assert pred[1] / pred[0] == pytest.approx(1.5, abs=0.01)
-    small = showcase.read_upload(colourful(120, 90))
+    small = uploads.read_upload(colourful(120, 90))
     assert small.metric_reference.shape == (90, 120, 3)   # small photos are scored as they are
 
 
 def test_display_size_and_the_reduced_upload():
-    upload = showcase.read_upload(colourful(3000, 2000))
+    upload = uploads.read_upload(colourful(3000, 2000))
     assert upload.reduced and upload.size == (3000, 2000)
-    shown = showcase.for_display(upload)
-    assert shown.size == (showcase.DISPLAY_SIDE, round(2000 * showcase.DISPLAY_SIDE / 3000))
+    shown = uploads.for_display(upload)
+    assert shown.size == (uploads.DISPLAY_SIDE, round(2000 * uploads.DISPLAY_SIDE / 3000))
     assert shown.reference is not None and shown.grey.shape[:2] == shown.reference.shape[:2]
-    assert max(showcase.display_image(upload.grey).size) == showcase.DISPLAY_SIDE
-    small = showcase.read_upload(colourful(200, 100))
-    assert showcase.for_display(small) is small and not small.reduced
-    grey = showcase.read_upload(colourful(3000, 2000).convert("L"))
-    assert showcase.for_display(grey).reference is None
+    assert max(uploads.display_image(upload.grey).size) == uploads.DISPLAY_SIDE
+    small = uploads.read_upload(colourful(200, 100))
+    assert uploads.for_display(small) is small and not small.reduced
+    grey = uploads.read_upload(colourful(3000, 2000).convert("L"))
+    assert uploads.for_display(grey).reference is None
 
 
 def test_pngs_are_lossless(tmp_path):
     arr = np.random.default_rng(3).integers(0, 256, (64, 80, 3), dtype=np.uint8)
-    path = showcase.save_png(Image.fromarray(arr), tmp_path, "x.png")
+    path = uploads.save_png(Image.fromarray(arr), tmp_path, "x.png")
     np.testing.assert_array_equal(np.asarray(Image.open(path)), arr)
 
 
@@ -61,23 +61,23 @@ def test_grey_pngs_are_one_channel_only_when_asked_and_still_lossless(tmp_path):
     grey = np.repeat(rng.integers(0, 256, (40, 50, 1), dtype=np.uint8), 3, axis=2)
     colour = rng.integers(0, 256, (40, 50, 3), dtype=np.uint8)
     for arr, want in ((grey, "L"), (colour, "RGB")):
-        img = Image.open(showcase.save_png(arr, tmp_path, "v.png", grey_as_l=True))
+        img = Image.open(uploads.save_png(arr, tmp_path, "v.png", grey_as_l=True))
         assert img.mode == want
         np.testing.assert_array_equal(np.asarray(img.convert("RGB")), arr)
-    assert Image.open(showcase.save_png(grey, tmp_path, "g.png")).mode == "RGB"   # by default as given
+    assert Image.open(uploads.save_png(grey, tmp_path, "g.png")).mode == "RGB"   # by default as given
 
 
 def test_the_uploads_grey_is_made_once_and_is_the_models_grey():
     from colorlab.colorspaces import rgb_to_grey
     from colorlab.imaging import array_to_tensor, tensor_to_array
     img = colourful(300, 200)
-    upload = showcase.read_upload(img)
+    upload = uploads.read_upload(img)
     assert upload.grey_tensor is upload.grey_tensor and upload.grey_channel is upload.grey_channel
     want = tensor_to_array(rgb_to_grey(array_to_tensor(np.asarray(img))).expand(-1, 3, -1, -1))
     np.testing.assert_array_equal(upload.grey, want)
-    np.testing.assert_array_equal(showcase.grey_of(np.asarray(img)), want)
+    np.testing.assert_array_equal(uploads.grey_of(np.asarray(img)), want)
     from colorlab.metrics import score
-    assert upload.grey_scores == score(showcase.metric_view(want), showcase.metric_view(np.asarray(img)))
+    assert upload.grey_scores == score(uploads.metric_view(want), uploads.metric_view(np.asarray(img)))
 
 
 def test_a_quick_job_waits_for_one_step_of_a_long_one_not_all_of_it():
@@ -118,7 +118,7 @@ def test_a_12_megapixel_compare_stays_under_the_memory_target(tmp_path):
         grid, table, note = client.predict(handle_file(str(photo)), 0, 1.0, api_name="/compare")
         assert len(grid) == len(list((ROOT / "weights").glob("*.safetensors")))
         for cell in grid[:2]:
-            assert max(Image.open(cell["image"]).size) == showcase.DISPLAY_SIDE
+            assert max(Image.open(cell["image"]).size) == uploads.DISPLAY_SIDE
         assert "PSNR" in grid[0]["caption"] and "MP" in note
         peak = bench.proc_status_mb(proc.pid, "VmHWM")
         assert peak is not None and peak <= bench.BIG_PEAK_TARGET_MB, f"server peak {peak:.0f} MB"
@@ -130,13 +130,13 @@ def test_a_12_megapixel_compare_stays_under_the_memory_target(tmp_path):
 def test_a_file_read_again_is_the_same_upload_until_it_changes(tmp_path):
     path = tmp_path / "photo.png"
     colourful(200, 100).save(path)
-    first = showcase.read_upload(str(path))
+    first = uploads.read_upload(str(path))
     first.grey_scores                                    # worked out once ...
-    again = showcase.read_upload(path)
+    again = uploads.read_upload(path)
     assert again is first and "scores" in again._made    # ... and kept with the upload
     colourful(120, 90).save(path)                        # the file changed: read afresh
     os.utime(path, ns=(1, 1))
-    assert showcase.read_upload(str(path)).size == (120, 90)
+    assert uploads.read_upload(str(path)).size == (120, 90)
     big = tmp_path / "big.png"
     colourful(2600, 2000).save(big)                      # over 4 MP: not kept (memory)
-    assert showcase.read_upload(str(big)) is not showcase.read_upload(str(big))
+    assert uploads.read_upload(str(big)) is not uploads.read_upload(str(big))

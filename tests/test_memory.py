@@ -1,11 +1,11 @@
-"""colorlab.memory: the allocator settings the app applies fit the pipeline's buffer sizes."""
+"""colorlab.serving.memory: the allocator settings the app applies fit the pipeline's buffer sizes."""
 import subprocess
 import sys
 
 import pytest
 
-from colorlab import memory
 from colorlab.pipeline import BAND_PIXELS
+from colorlab.serving import memory
 
 
 def test_band_temporaries_come_from_the_heap_and_image_buffers_are_mmapped():
@@ -17,6 +17,6 @@ def test_band_temporaries_come_from_the_heap_and_image_buffers_are_mmapped():
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc malloc only")
 def test_tune_malloc_applies_every_setting():
-    code = "from colorlab.memory import tune_malloc; print(tune_malloc())"
+    code = "from colorlab.serving.memory import tune_malloc; print(tune_malloc())"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "True"

@@ -187,7 +187,7 @@ def test_replace_block():
 
 
 def test_intervals_and_paired_differences_from_per_image_scores(setup, capsys):
-    from colorlab import stats
+    from train import stats
     from train import scores as scores_mod
     root, data, weights = setup
     out = root / "scores"

@@ -7,7 +7,8 @@ import dataclasses
 import pytest
 
 from apphelp import ROOT
-from colorlab import hosting, space
+from colorlab import space
+from colorlab.serving import hosting
 
 
 @pytest.fixture(scope="module")

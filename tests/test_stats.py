@@ -1,10 +1,10 @@
-"""colorlab.stats: bootstrap intervals over images (scipy.stats.bootstrap underneath)."""
+"""train.stats: bootstrap intervals over images (scipy.stats.bootstrap underneath)."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from colorlab import stats
+from train import stats
 
 
 def photos(rng, n=120):

@@ -2,7 +2,7 @@
 
 Each claim is a set of *comparisons*: model A against model B on the same val photos
 (per-image scores from ``python -m train.scores``), one metric, the difference A - B
-estimated with a 95% paired bootstrap interval (``colorlab.stats``). A comparison over
+estimated with a 95% paired bootstrap interval (``train.stats``). A comparison over
 several categories is the equal-weight mean of the categories' mean differences, each
 category's photos resampled within it (stratified); where a category has several pairs
 (e.g. one per space) each photo's differences are averaged first.
@@ -43,10 +43,9 @@ from pathlib import Path
 
 import numpy as np
 
-from colorlab.stats import Interval, paired_diff_ci, stratified_mean_ci
-
 from . import seeds as seeds_mod
 from .scores import GREY, Scores
+from .stats import Interval, paired_diff_ci, stratified_mean_ci
 
 ROOT = Path(__file__).resolve().parent.parent
 SPACES = ("lab", "hsv", "rgb")

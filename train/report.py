@@ -35,11 +35,12 @@ from pathlib import Path
 
 import numpy as np
 
-from colorlab import stats
 from colorlab.checkpoints import WEIGHTS_DIR, list_checkpoints, load_checkpoint
 from colorlab.metrics import ciede2000, grey_baseline
 from colorlab.pipeline import colorize
 from colorlab.tools import docblocks
+
+from . import stats
 
 ROOT = Path(__file__).resolve().parent.parent
 SPACES = ("lab", "hsv", "rgb")

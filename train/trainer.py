@@ -20,8 +20,7 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, DistributedSampler, RandomSampler
 from tqdm import tqdm
 
-from colorlab.checkpoints import Colorizer, save_checkpoint
-from colorlab.checkpoints import load_checkpoint, sha256_file
+from colorlab.checkpoints import Colorizer, load_checkpoint, save_checkpoint, sha256_file
 from colorlab.colorspaces import AB_SCALE, get_space, rgb_to_grey, rgb_to_lab
 from colorlab.hints import HINT_CHANNELS, NO_HINTS, simulate, simulate_training
 from colorlab.imaging import array_to_tensor, tensor_to_array
@@ -29,10 +28,10 @@ from colorlab.losses import chroma_deficit, get_loss
 from colorlab.metrics import grey_baseline, summarize
 from colorlab.models import create_model, describe
 from colorlab.pipeline import guided, network_output, predict
+from colorlab.serving.curves import plot_curves
 
 from .config import Config, as_dict
 from .data import CropDataset, load_folder, load_folders
-from colorlab.plots import plot_curves
 
 VAL_KEYS = ("psnr", "ssim", "ciede2000", "colorfulness", "dcf")
 

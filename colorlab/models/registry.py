@@ -2,7 +2,7 @@
 
 Every architecture maps a grey input (N, 1, H, W) in [-1, 1] to ``out_channels``
 chroma channels in [-1, 1] (tanh) at the same H x W. H and W must be multiples of
-``model.size_multiple``; ``colorlab.pipeline`` pads to it.
+``model.size_multiple``; ``colorlab.pipeline`` resizes the input to such a size.
 """
 from __future__ import annotations
 

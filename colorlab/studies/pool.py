@@ -24,13 +24,12 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
-from ..checkpoints import get_model
+from ..checkpoints import CATEGORIES, get_model
 from ..imaging import IMAGE_EXTS, find_images, load_image
 from ..pipeline import colorize
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 POOL_DIR = ROOT / "study_pool"
-CATEGORIES = ("faces", "landscapes", "general")
 IMAGE_SIZE = 256
 REAL = "real"
 CATCH = "catch"

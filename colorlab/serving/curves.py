@@ -1,4 +1,4 @@
-"""Training curves as PNG (matplotlib, no display needed)."""
+"""Training curves as PNG (matplotlib, no display needed): the trainer writes them, the Models tab redraws them."""
 from __future__ import annotations
 
 from pathlib import Path

@@ -8,10 +8,10 @@ ratings will be lost when it restarts.
 
 The organiser's token (``colorlab.studies.access``, ``$COLORLAB_ORGANISER_TOKEN``) is, on
 a Space, a *secret* of that name (Settings -> Variables and secrets): it reaches the app
-as an environment variable and is never in the repository or the UI. ``TOKEN_ENV`` is
-named here so that ``colorlab.space`` can tell the deployer about it.
+as an environment variable and is never in the repository or the UI; its name is
+``colorlab.studies.access.TOKEN_ENV``.
 
-Nothing here imports torch or Gradio: ``colorlab.space`` uses it too.
+Nothing here imports torch or Gradio.
 """
 from __future__ import annotations
 
@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DATA_ENV = "COLORLAB_DATA"
-TOKEN_ENV = "COLORLAB_ORGANISER_TOKEN"
 SPACE_ENV = "SPACE_ID"            # set by Hugging Face on every Space
 PERSISTENT = Path("/data")        # a Space's persistent storage, when it has some
 LOCAL = Path("data")
@@ -68,4 +67,4 @@ def choose_storage(environ=None, persistent: Path = PERSISTENT, local: Path = LO
     return Storage(local, False, f"{persistent} is missing or read-only")
 
 
-__all__ = ["DATA_ENV", "PERSISTENT", "Storage", "TOKEN_ENV", "choose_storage", "on_space", "writable"]
+__all__ = ["DATA_ENV", "PERSISTENT", "Storage", "choose_storage", "on_space", "writable"]

@@ -7,7 +7,7 @@ import json
 
 from PIL import Image, ImageDraw
 
-from .hints import POINT_REACH, from_json, make_hints
+from ..hints import POINT_REACH, from_json, make_hints, parse_colour
 
 TABLE_HEADERS = ["#", "x", "y", "colour"]
 
@@ -74,7 +74,6 @@ def set_reach(text, reach: float) -> str:
 
 
 def _hex(colour) -> str:
-    from .hints import parse_colour
     return "#%02x%02x%02x" % parse_colour(colour)
 
 

@@ -1,0 +1,113 @@
+"""Running models for the app: which checkpoint to use, one model on an upload, every model on one.
+
+Each run is timed and, when the upload has a colour reference, scored against it at
+metric size (``colorlab.serving.uploads``). Nothing here knows about Gradio.
+"""
+from __future__ import annotations
+
+import contextlib
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from PIL import Image
+
+from ..checkpoints import get_model, list_checkpoints
+from ..pipeline import accepts_hints, colorize
+from .uploads import Upload, metric_view
+
+METRICS = ("psnr", "ssim", "ciede2000", "colorfulness")   # what a run is scored and ranked on
+
+
+@dataclass
+class Result:
+    model: str
+    space: str
+    category: str
+    image: Image.Image
+    seconds: float
+    scores: dict | None = None         # against the reference; None without one
+    meta: dict = field(default_factory=dict)
+
+
+
+def score_result(pred: np.ndarray, upload: Upload) -> dict | None:
+    """``pred`` scored against the upload's reference at metric size (None without one)."""
+    if upload.reference is None:
+        return None
+    from ..metrics import score  # scikit-image: imported when first scored, not at app start
+    return score(metric_view(pred), upload.metric_reference)
+
+
+def choose_checkpoint(space: str, category: str, metas: list[dict] | None = None) -> tuple[dict, str]:
+    """The checkpoint for (space, category): ``{space}-{category}`` if shipped, else that
+    space's general model, else any of that space. Returns (sidecar, note for the user)."""
+    metas = list_checkpoints() if metas is None else metas
+    space, category = space.lower(), category.lower()
+    by_name = {m["name"]: m for m in metas}
+    wanted = f"{space}-{category}"
+    if wanted in by_name:
+        return by_name[wanted], ""
+    same_space = [m for m in metas if m.get("space") == space]
+    fallback = by_name.get(f"{space}-general") or next(
+        (m for m in same_space if m.get("category") == category), None) or (same_space[0] if same_space else None)
+    if fallback is None:
+        raise LookupError(f"no {space.upper()} checkpoint is installed; available: {sorted(by_name) or 'none'}")
+    return fallback, f"{wanted} is not installed; using {fallback['name']} instead."
+
+
+def run_model(upload: Upload, name: str, render_size: int | None = None, saturation: float = 1.0,
+              hints=None, scored: bool = True) -> Result:
+    """Colorize ``upload`` with checkpoint ``name``; timed, and scored when there is a reference
+    (``scored=False``: not scored, for a view that shows no metrics, e.g. Channels).
+    ``hints`` (a ``colorlab.hints.Hints``) are given to a model that takes them and left out
+    for an automatic-only one (``Result.meta["hints_used"]`` says which)."""
+    model = get_model(name)
+    use = bool(hints) and accepts_hints(model)
+    grey = upload.grey_tensor   # the upload's, made once for every model (not in a model's time)
+    t0 = time.perf_counter()
+    out = colorize(grey, model, render_size or None, saturation, hints=hints if use else None)
+    seconds = time.perf_counter() - t0
+    scores = score_result(np.asarray(out), upload) if scored else None
+    meta = model.meta
+    meta = dict(meta, hints_used=use)
+    return Result(name, meta.get("space", model.space.name), meta.get("category", ""), out, seconds, scores, meta)
+
+
+def best_per_metric(results: list[Result], reference: np.ndarray | None) -> dict[str, str]:
+    """Metric -> name of the best model (PSNR, SSIM highest; CIEDE2000 lowest; colourfulness
+    closest to the reference's; time fastest). Only time without a reference."""
+    from ..metrics import HIGHER_IS_BETTER, colorfulness
+    best = {}
+    if results:
+        best["seconds"] = min(results, key=lambda r: r.seconds).model
+    scored = [r for r in results if r.scores]
+    if reference is None or not scored:
+        return best
+    target = colorfulness(metric_view(reference))
+    for key in METRICS:
+        higher = HIGHER_IS_BETTER[key]
+        if higher is None:
+            pick = min(scored, key=lambda r: abs(r.scores[key] - target))
+        else:
+            pick = (max if higher else min)(scored, key=lambda r: r.scores[key])
+        best[key] = pick.model
+    return best
+
+
+def compare_all(upload: Upload, render_size: int | None = None, saturation: float = 1.0,
+                metas: list[dict] | None = None, progress=None, gate=None,
+                hints=None) -> tuple[list[Result], dict[str, str]]:
+    """Every installed checkpoint on one upload, in name order, and the best per metric.
+    ``progress(done, total, name)`` is called before each model (e.g. to drive a progress bar);
+    each model runs inside ``gate.step()`` if a ``colorlab.serving.scheduling.CpuGate`` is given."""
+    metas = list_checkpoints() if metas is None else metas
+    results = []
+    for i, m in enumerate(metas):
+        if progress is not None:
+            progress(i, len(metas), m["name"])
+        with gate.step() if gate is not None else contextlib.nullcontext():
+            results.append(run_model(upload, m["name"], render_size, saturation, hints))
+    return results, best_per_metric(results, upload.reference)
+
+
