@@ -30,7 +30,6 @@ import datetime as dt
 import json
 import os
 import platform
-import re
 import socket
 import statistics
 import subprocess
@@ -116,8 +115,8 @@ def worker_latency(spec: dict) -> dict:
     import torch
     torch.set_num_threads(spec["threads"])
     from colorlab.checkpoints import get_model
-    from colorlab.pipeline import colorize
     from colorlab.hints import from_json
+    from colorlab.pipeline import colorize
     model = get_model(spec["model"], spec["weights"])
     hints = from_json(spec.get("hints"))
     loaded_mb = peak_rss_mb()
@@ -182,7 +181,7 @@ WORKERS = {"latency": worker_latency, "train": worker_train}
 # ---------------------------------------------------------------- sections (in the parent)
 
 # Ten point hints spread over the photo (and no tint): what "1 MP + 10 hints" adds to the latency.
-TEN_HINTS = json.dumps({"points": [[(i % 5 + 0.5) / 5, (i // 5 + 0.5) / 2, "#%02x60%02x" % (40 + 20 * i, 200 - 15 * i)]
+TEN_HINTS = json.dumps({"points": [[(i % 5 + 0.5) / 5, (i // 5 + 0.5) / 2, f"#{40 + 20 * i:02x}60{200 - 15 * i:02x}"]
                                    for i in range(10)]})
 HINTS_OVERHEAD = 0.10   # target: hints add at most 10% to the 1-MP latency
 HINT_RUNS = 9           # at least this many pairs: a median of 3 moves by more than 10% on a busy machine
@@ -194,7 +193,8 @@ def bench_latency(models: list[dict], images: dict[str, Path], args) -> list[dic
         row = {"model": meta["name"], "space": meta.get("space", "?"), "architecture": meta.get("architecture", "?"),
                "render": meta.get("render_size") or "native"}
         if meta.get("hints") and "1 MP" in images:
-            res = run_worker("latency", {"model": meta["name"], "weights": str(args.weights), "image": str(images["1 MP"]),
+            res = run_worker("latency", {"model": meta["name"], "weights": str(args.weights),
+                                         "image": str(images["1 MP"]),
                                          "runs": max(args.runs, HINT_RUNS), "threads": args.threads,
                                          "hints": TEN_HINTS})
             row["1 MP + 10 hints"] = res
@@ -224,7 +224,8 @@ def train_specs(models: list[dict], args) -> list[dict]:
     for cfg in configs:
         arch = {k: v for k, v in (cfg.get("arch") or {}).items() if k != "pretrained"}   # same cost, no download
         spec = {"architecture": cfg.get("architecture", "mobile_unet"), "arch": arch, "space": cfg.get("space", "lab"),
-                "loss": cfg.get("loss", "l1"), "size": int(cfg.get("size", 128)), "aux_weight": cfg.get("aux_weight", 0.5),
+                "loss": cfg.get("loss", "l1"), "size": int(cfg.get("size", 128)),
+                "aux_weight": cfg.get("aux_weight", 0.5),
                 "batch_size": 16, "steps": 2 if args.quick else 6, "threads": args.threads}
         key = json.dumps({k: spec[k] for k in ("architecture", "arch", "space", "loss", "size")}, sort_keys=True)
         if key not in seen:
@@ -333,7 +334,7 @@ def bench_app(models: list[dict], images: dict[str, Path], args) -> dict:
                               if not isinstance(v, dict))
             return {"api_name": api_name, "arguments": asked or "defaults", "rows": rows,
                     "server_peak_mb": proc_status_mb(proc.pid, "VmHWM")}
-        except Exception as exc:   # report, do not lose the other sections
+        except Exception as exc:  # noqa: BLE001  (report it, do not lose the other sections)
             return {"skipped": f"{type(exc).__name__}: {exc}"}
         finally:
             stop_process(proc, 20)
@@ -349,8 +350,9 @@ def machine_info() -> dict:
                    if line.startswith("model name"))
     except (OSError, StopIteration):
         pass
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout.strip()
-    if subprocess.run(["git", "diff", "--quiet", "HEAD", "--", "colorlab", "app.py", "bench"], cwd=ROOT).returncode == 1:
+    git = ["git", "-C", str(ROOT)]
+    commit = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    if subprocess.run([*git, "diff", "--quiet", "HEAD", "--", "colorlab", "app.py", "bench"]).returncode == 1:
         commit += " + uncommitted changes"   # the numbers are of the working tree
     affinity = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return {"cpu": cpu, "cores": os.cpu_count(), "affinity": affinity, "torch": torch.__version__,
@@ -395,7 +397,7 @@ def _carried(origin: dict, key: str) -> list[str]:
 def render(info: dict, latency: list[dict] | None, train: list[dict] | None, app: dict | None, args,
            origin: dict | None = None) -> str:
     origin = origin or {}
-    out = [f"# colorlab benchmark", "",
+    out = ["# colorlab benchmark", "",
            f"{info['date']}, commit {info['commit']}: {info['cpu']}, {info['cores']} cores, "
            f"torch {info['torch']}, Python {info['python']}; {args.threads} torch thread{'s' * (args.threads != 1)}"
            + (f"; pinned to {info['affinity']} of the cores (the app too)" if info["affinity"] < info["cores"] else "")
@@ -438,7 +440,8 @@ def render(info: dict, latency: list[dict] | None, train: list[dict] | None, app
                 "Optimizer steps (AdamW, forward + loss + backward) on random batches of 16 at the training "
                 f"resolution, {args.threads} threads, after one warm-up step; `pretrained` weights are not loaded "
                 "(same cost), frozen layers stay frozen.", "",
-                "| architecture | settings | space | loss | example config | images/s | s/step | trainable / params | peak MB |",
+                "| architecture | settings | space | loss | example config | images/s | s/step | "
+                "trainable / params | peak MB |",
                 "|---|---|---|---|---|---|---|---|---|"]
         for r in train:
             s = r["spec"]
@@ -537,7 +540,7 @@ def bench_big(models: list[dict], tmp: Path, args) -> dict:
         return {"rows": {k: {"median": median_seconds(v[-1:] if k == "/compare" else v), "times": v}
                          for k, v in rows.items()},
                 "server_peak_mb": peak, "colorize_during_compare": during, "compare_alongside": done["compare"]}
-    except Exception as exc:   # report, do not lose the other sections
+    except Exception as exc:  # noqa: BLE001  (report it, do not lose the other sections)
         return {"skipped": f"{type(exc).__name__}: {exc}"}
     finally:
         stop_process(proc, 20)

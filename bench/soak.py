@@ -37,7 +37,7 @@ def _run_module():
 
 def soak(minutes: float, raters: int, colorizers: int, every: float, warmup: float, weights: Path | None,
          env: dict[str, str | None], models: list[str] | None) -> dict:
-    from gradio_client import Client, handle_file
+    from gradio_client import Client
     from scipy.stats import linregress
 
     from colorlab.checkpoints import WEIGHTS_DIR, list_checkpoints
@@ -140,7 +140,8 @@ def soak(minutes: float, raters: int, colorizers: int, every: float, warmup: flo
 def render(res: dict) -> str:
     env = ", ".join(f"{k}={'(unset)' if v is None else v}" for k, v in res["env"].items()) or "as the app sets it"
     c = res["counts"]
-    rows = "\n".join(f"| {t / 60:.1f} | {n} | {rss:.0f} |" for t, n, rss in res["samples"][:: max(1, len(res["samples"]) // 20)])
+    every = max(1, len(res["samples"]) // 20)
+    rows = "\n".join(f"| {t / 60:.1f} | {n} | {rss:.0f} |" for t, n, rss in res["samples"][::every])
     return (f"# Soak: {res['minutes']:.0f} minutes of mixed traffic\n\n"
             f"{res['raters']} raters (side by side, models {', '.join(res['models'])}) and {res['colorizers']} "
             f"Colorize users on loopback; allocator environment: {env}. Requests: {c['rater']} study, "

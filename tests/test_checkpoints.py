@@ -6,8 +6,15 @@ import pytest
 import torch
 from conftest import make_checkpoint
 
-from colorlab.checkpoints import (CheckpointError, get_model, list_checkpoints, load_checkpoint, resolve,
-                                  save_checkpoint, sha256_file)
+from colorlab.checkpoints import (
+    CheckpointError,
+    get_model,
+    list_checkpoints,
+    load_checkpoint,
+    resolve,
+    save_checkpoint,
+    sha256_file,
+)
 from colorlab.models import create_model
 
 

@@ -7,9 +7,9 @@ import json
 import numpy as np
 import pytest
 import torch
+from conftest import make_checkpoint
 from PIL import Image
 
-from conftest import make_checkpoint
 from colorlab import metrics
 from colorlab.checkpoints import load_checkpoint
 from colorlab.losses import get_loss, hsv_cyclic, hsv_l1hue, l1_vivid

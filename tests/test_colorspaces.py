@@ -6,8 +6,21 @@ import pytest
 import torch
 from skimage import color
 
-from colorlab.colorspaces import (SPACES, HsvSpace, get_space, grey_to_L, hsv_to_rgb, hue_to_unit, lab_to_rgb, srgb_to_linear,
-                                  luminance, rgb_to_grey, rgb_to_hsv, rgb_to_lab, unit_to_hue)
+from colorlab.colorspaces import (
+    SPACES,
+    HsvSpace,
+    get_space,
+    grey_to_L,
+    hsv_to_rgb,
+    hue_to_unit,
+    lab_to_rgb,
+    luminance,
+    rgb_to_grey,
+    rgb_to_hsv,
+    rgb_to_lab,
+    srgb_to_linear,
+    unit_to_hue,
+)
 
 
 def _nchw(arr: np.ndarray) -> torch.Tensor:
@@ -174,6 +187,7 @@ def test_rgb_upsampling_restores_the_detail_down_sampling_removed():
     """A network that returns its input grey at low resolution must give back the full-resolution
     grey exactly: RGB output loses no detail to the pipeline's resampling."""
     import torch.nn.functional as F
+
     from colorlab.colorspaces import get_space
     torch.manual_seed(0)
     grey = torch.rand(1, 1, 64, 48)
@@ -269,7 +283,8 @@ def test_hsv_decode_meets_the_luminance_by_lowering_saturation(saturation):
     plain = HsvSpace.assemble(grey, hue, want)
     torch.testing.assert_close(out[reach], plain[reach])            # within reach: the plain assembly
     coloured = (hsv[:, 1:2] > 0.2) & (grey > 0.2)                  # away from the transfer curve's linear toe
-    assert _circ(hsv[:, :1][coloured].numpy(), hue[coloured].numpy()).max() < 0.03   # hue kept (up to the transfer curve: scaling happens in linear light)
+    # hue kept (up to the transfer curve: scaling happens in linear light)
+    assert _circ(hsv[:, :1][coloured].numpy(), hue[coloured].numpy()).max() < 0.03
     # the clipping assembly (the loss's) falls short of the luminance on bright saturated pixels
     short = (luminance(HsvSpace.assemble(grey, hue, want)) - srgb_to_linear(grey)).abs().max()
     assert short > 0.05

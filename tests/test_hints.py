@@ -12,9 +12,22 @@ from PIL import Image
 
 from colorlab.checkpoints import WEIGHTS_DIR, get_model, save_checkpoint
 from colorlab.colorspaces import AB_SCALE, rgb_to_lab
-from colorlab.hints import (HINT_CHANNELS, MAX_POINTS, POINT_PATCH, POINT_REACH, SPREAD_SCALE, colour_to_ab,
-                            confidence, from_json, hint_maps, make_hints, mean_ab, parse_colour, simulate,
-                            simulate_training)
+from colorlab.hints import (
+    HINT_CHANNELS,
+    MAX_POINTS,
+    POINT_PATCH,
+    POINT_REACH,
+    SPREAD_SCALE,
+    colour_to_ab,
+    confidence,
+    from_json,
+    hint_maps,
+    make_hints,
+    mean_ab,
+    parse_colour,
+    simulate,
+    simulate_training,
+)
 from colorlab.hints.baselines import flat_tint, idw_chroma, propagate
 from colorlab.models import create_model
 from colorlab.pipeline import accepts_hints, colorize
@@ -314,7 +327,8 @@ def test_cli_hints_file_and_single_file_flags(tmp_path, photo, monkeypatch):
     photo.save(b)
     spec = tmp_path / "hints.json"
     spec.write_text(json.dumps({"a.png": {"points": [[0.1, 0.2, "#ff0000"]], "tint": "#00ff00"}}))
-    assert cli.main(["colorize", "--model", "m", "--out", str(tmp_path / "o"), "--hints", str(spec), str(a), str(b)]) == 0
+    out = str(tmp_path / "o")
+    assert cli.main(["colorize", "--model", "m", "--out", out, "--hints", str(spec), str(a), str(b)]) == 0
     assert seen[str(a)].points[0][:2] == (0.1, 0.2) and seen[str(a)].tint is not None
     assert seen[str(b)] == Hints()                   # not in the map: no hints
     assert cli.main(["colorize", "--model", "m", "--out", str(tmp_path / "o"), "--point", "0.5,0.5,#0000ff",
@@ -347,7 +361,8 @@ def test_cli_evaluate_with_points_is_deterministic(tmp_path, capsys):
         (data / p.name).write_bytes(p.read_bytes())
     runs = []
     for seed in (3, 3, 4):
-        assert main(["evaluate", "--model", name, "--data", str(data), "--points", "10", "--seed", str(seed), "--json"]) == 0
+        assert main(["evaluate", "--model", name, "--data", str(data), "--points", "10", "--seed", str(seed),
+                     "--json"]) == 0
         runs.append(json.loads(capsys.readouterr().out))
     assert runs[0]["scores"] == runs[1]["scores"] and runs[0]["baselines"] == runs[1]["baselines"]
     assert runs[0]["scores"]["psnr"] != runs[2]["scores"]["psnr"]
@@ -412,7 +427,7 @@ def test_prior_gate_leaves_automatic_output_alone_and_pulls_to_the_points(space,
     from train.trainer import init_weights
     sp = get_space(space)
     torch.manual_seed(0)
-    kw = dict(out_channels=sp.chroma_channels, decoder=(16, 8, 8, 8, 8), hint_channels=HINT_CHANNELS)
+    kw = {"out_channels": sp.chroma_channels, "decoder": (16, 8, 8, 8, 8), "hint_channels": HINT_CHANNELS}
     stage1 = create_model("mobile_unet", **kw).eval()
     for p in stage1.parameters():
         p.data.normal_(0, 0.05)
@@ -442,7 +457,7 @@ def test_the_gate_reads_the_closeness_channel_at_the_hint_maps_scale():
 
 def test_uncapped_gate_reaches_far_from_the_points_and_only_with_points():
     torch.manual_seed(0)
-    kw = dict(out_channels=2, decoder=(16, 8, 8, 8, 8), hint_channels=HINT_CHANNELS, prior_gate=True)
+    kw = {"out_channels": 2, "decoder": (16, 8, 8, 8, 8), "hint_channels": HINT_CHANNELS, "prior_gate": True}
     capped, free = (create_model("mobile_unet", gate_reach=r, **kw).eval() for r in (32.0, 0.0))
     free.load_state_dict(capped.state_dict())
     x = torch.rand(1, 1, 64, 64) * 2 - 1

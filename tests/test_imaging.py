@@ -6,8 +6,15 @@ import pytest
 import torch
 from PIL import Image
 
-from colorlab.imaging import (ImageError, array_to_tensor, find_images, load_image, pil_to_tensor, tensor_to_array,
-                              tensor_to_pil)
+from colorlab.imaging import (
+    ImageError,
+    array_to_tensor,
+    find_images,
+    load_image,
+    pil_to_tensor,
+    tensor_to_array,
+    tensor_to_pil,
+)
 
 
 def tiff_bytes(img: Image.Image) -> bytes:

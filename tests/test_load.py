@@ -3,7 +3,8 @@ bounded 60 s. Every call must succeed or be refused with a clear queue-full mess
 and the server's resident memory, sampled every 2 s, must not grow with the number of
 requests served: the slope of a robust (Theil-Sen) line fit of RSS against the request
 count is bounded, not the level, so allocator arenas settling after warm-up do not pass for
-a leak and a leak of 1 MB per request does not hide in a margin. A second run has every user upload the same photo at once.
+a leak and a leak of 1 MB per request does not hide in a margin. A second run has every user upload the
+same photo at once.
 
 The app is launched exactly as a user would (a subprocess, ``python app.py``) with the
 tiny test checkpoints as its weights and a temporary data directory; the launcher and
@@ -12,6 +13,7 @@ endpoint discovery are shared with ``bench/run.py``.
 from __future__ import annotations
 
 import importlib.util
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -51,7 +53,7 @@ def app(weights_dir, tmp_path_factory):
         proc.terminate()
         try:
             proc.wait(30)
-        except Exception:
+        except subprocess.TimeoutExpired:
             proc.kill()
 
 

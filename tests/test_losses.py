@@ -4,8 +4,19 @@ import math
 import pytest
 import torch
 
-from colorlab.losses import (LOSSES, VIVID_LAMBDA, chroma_deficit, cyclic_hue_l1, get_loss, hsv_cossin, hsv_cyclic, hue_cossin_loss,
-                             l1_vivid, vividness_k, weighted_mae)
+from colorlab.losses import (
+    LOSSES,
+    VIVID_LAMBDA,
+    chroma_deficit,
+    cyclic_hue_l1,
+    get_loss,
+    hsv_cossin,
+    hsv_cyclic,
+    hue_cossin_loss,
+    l1_vivid,
+    vividness_k,
+    weighted_mae,
+)
 
 
 def net(hue_turns, sat, shape=(1, 1, 2, 2)):

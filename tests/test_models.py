@@ -2,8 +2,7 @@
 import pytest
 import torch
 
-from colorlab.models import create_model, describe, list_models
-from colorlab.models import mobile_unet
+from colorlab.models import create_model, describe, list_models, mobile_unet
 
 ALL = ["cunet", "hsv_unet", "lab_resunet", "mobile_unet", "pyramid", "rgb_unet"]
 # Narrow widths keep the forward passes cheap; the interface does not depend on width.

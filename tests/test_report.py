@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 
-import pytest
-from PIL import Image
-
-from conftest import make_checkpoint
 import numpy as np
+import pytest
+from conftest import make_checkpoint
+from PIL import Image
 
 from colorlab.checkpoints import load_checkpoint
 from colorlab.metrics import score
@@ -77,7 +76,8 @@ def test_results_table_quality_bar_figure_and_readme(setup, capsys):
     readme = root / "README.md"
     readme.write_text("# colorlab\n\nintro\n\n<!-- headline:start -->\nold table\n<!-- headline:end -->\n\nafter\n")
     (root / "docs").mkdir(parents=True, exist_ok=True)
-    (root / "docs" / "results.md").write_text("# Results\n\nprose\n\n<!-- results:start -->\n<!-- results:end -->\n\nmore prose\n")
+    (root / "docs" / "results.md").write_text(
+        "# Results\n\nprose\n\n<!-- results:start -->\n<!-- results:end -->\n\nmore prose\n")
     assert run(root, weights) == 0
     assert run(root, weights, "--strict") == 1            # the bar fails in general and landscapes
     out = capsys.readouterr().out
@@ -87,7 +87,7 @@ def test_results_table_quality_bar_figure_and_readme(setup, capsys):
     rows = {}     # first row per model: the results table (the calibration table comes later)
     for line in md.splitlines():
         if line.startswith("| "):
-            rows.setdefault(line.split(" | ")[0].strip("| *★ "), line)
+            rows.setdefault(line.split(" | ")[0].strip("| *★ "), line)  # noqa: B005  (strips a set of characters)
     assert set(MODELS) <= set(rows)
     lab = rows["lab-faces"]
     assert "**lab-faces** ★" in lab and "| faces | lab | lab_resunet | 1.20 |" in lab
@@ -187,8 +187,8 @@ def test_replace_block():
 
 
 def test_intervals_and_paired_differences_from_per_image_scores(setup, capsys):
-    from train import stats
     from train import scores as scores_mod
+    from train import stats
     root, data, weights = setup
     out = root / "scores"
     assert scores_mod.main(["--weights-dir", str(weights), "--out", str(out)]) == 0

@@ -19,7 +19,7 @@ import signal
 import struct
 import zlib
 from datetime import timedelta
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -99,7 +99,7 @@ def encode(img: Image.Image, fmt: str, **kw) -> bytes:
     return buf.getvalue()
 
 
-@lru_cache(maxsize=None)
+@cache
 def encodings() -> dict[str, bytes]:
     img = _sample()
     exif = Image.Exif()

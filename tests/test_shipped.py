@@ -12,12 +12,10 @@ All slow; CI runs them. They read weights/ and never write there.
 from __future__ import annotations
 
 import math
-import re
 from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 
 from colorlab.checkpoints import WEIGHTS_DIR, list_checkpoints, load_checkpoint, sha256_file
@@ -167,4 +165,5 @@ def test_bench_rows_are_the_shipped_models():
     data = json.loads((ROOT / "bench" / "results.json").read_text())
     rows = {r["model"]: (r["space"], r["architecture"]) for r in data["latency"] or []}
     want = {m["name"]: (m["space"], m["architecture"]) for m in SHIPPED}
-    assert rows == want, f"bench/results.json measured {sorted(rows)}, weights/ has {sorted(want)}: rerun `python -m bench.run`"
+    assert rows == want, (f"bench/results.json measured {sorted(rows)}, weights/ has {sorted(want)}: "
+                          "rerun `python -m bench.run`")

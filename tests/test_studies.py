@@ -259,7 +259,7 @@ def test_double_submit_closed_study_and_bad_answers(tmp_path, monkeypatch):
     sid = store.start_session(st.study_id)
     ans = studies.Answer(st.study_id, sid, 0, "faces/x", "faces", "m", "main", "left", "right", 900, "t")
     assert store.add_answer(ans) and not store.add_answer(ans)
-    for bad in (dict(answer="real"), dict(answer="maybe"), dict(response_ms=-1), dict(score=6)):
+    for bad in ({"answer": "real"}, {"answer": "maybe"}, {"response_ms": -1}, {"score": 6}):
         with pytest.raises(ValueError):
             store.add_answer(studies.Answer(**{**ans.__dict__, "trial": 1, **bad}))
     store.close(TOKEN, st.study_id)
@@ -313,7 +313,7 @@ def test_intervals_cover_the_true_fooling_rates(protocol):
     rng = random.Random(1)
     st = study(protocol, n_photos=60, trials=20, catch_share=0)
     covered = total = 0
-    for rep in range(300):
+    for _ in range(300):
         res = stats.results(simulate(st, truth, 25, rng), st.settings)
         for r in res["rates"]:
             if r["category"] == stats.ALL:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from apphelp import ROOT, _bench
+from apphelp import _bench
 from colorlab.studies import TOKEN_ENV, StudyStore
 
 pytestmark = pytest.mark.slow

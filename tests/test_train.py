@@ -125,10 +125,10 @@ def test_several_training_folders_load_in_order_with_one_hash(data, tmp_path):
 
 def tiny(data: Path, tmp: Path, name: str = "tiny", **over) -> list[str]:
     """key=value arguments for a run of a few seconds into ``tmp``."""
-    args = dict(name=name, space="hsv", category="general", architecture="hsv_unet", loss="l1",
-                size=32, render_size=32, batch_size=2, epochs=2, steps_per_epoch=2, warmup_steps=1,
-                threads=1, train_dir=data / "train", val_dir=data / "val",
-                out_dir=tmp / "runs", export_dir=tmp / "weights", digest_file=tmp / f"{name}.digest.json")
+    args = {"name": name, "space": "hsv", "category": "general", "architecture": "hsv_unet", "loss": "l1",
+            "size": 32, "render_size": 32, "batch_size": 2, "epochs": 2, "steps_per_epoch": 2, "warmup_steps": 1,
+            "threads": 1, "train_dir": data / "train", "val_dir": data / "val",
+            "out_dir": tmp / "runs", "export_dir": tmp / "weights", "digest_file": tmp / f"{name}.digest.json"}
     args.update(over)
     return ["arch.base=4"] + [f"{k}={v}" for k, v in args.items()]
 
@@ -208,7 +208,7 @@ def test_end_to_end_cli_run_exports_a_checkpoint_colorlab_uses(data, tmp_path):
 def test_same_seed_gives_identical_weights(data, tmp_path):
     a = in_process(tiny(data, tmp_path / "a", export_dir=None))
     b = in_process(tiny(data, tmp_path / "b", export_dir=None))
-    c = in_process(tiny(data, tmp_path / "c", export_dir=None, seed=1))
+    in_process(tiny(data, tmp_path / "c", export_dir=None, seed=1))
     assert a["train_hash"] == b["train_hash"]
     assert digest(tmp_path / "a" / "tiny.digest.json") == digest(tmp_path / "b" / "tiny.digest.json")
     assert digest(tmp_path / "a" / "tiny.digest.json") != digest(tmp_path / "c" / "tiny.digest.json")
@@ -296,6 +296,7 @@ def test_export_is_the_best_epoch_bit_for_bit(data, tmp_path):
     get worse with training; asserted, so the test cannot pass vacuously): the export must be
     the best epoch (its number, its tensors and its metrics), not the last."""
     from safetensors.torch import load_file
+
     from train.trainer import evaluate
     in_process(tiny(data, tmp_path, name="best", epochs=3, steps_per_epoch=3))
     meta = json.loads((tmp_path / "weights" / "best.json").read_text())
@@ -358,7 +359,8 @@ def _killed_run(args, kill_in: str, kill_at: int = 1):
     env = dict(_env(), KILL_IN=kill_in, KILL_AT=str(kill_at))
     proc = subprocess.run([sys.executable, "-c", KILLER, *args], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=300)
-    assert proc.returncode == -signal.SIGKILL, f"not killed where intended:\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}"
+    assert proc.returncode == -signal.SIGKILL, (
+        f"not killed where intended:\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
     return proc
 
 
@@ -436,6 +438,7 @@ def test_learning_rate_schedule_and_its_warm_restart():
 
 def test_pretrained_encoder_weights_are_checked_against_their_full_sha256(tmp_path):
     import hashlib
+
     from colorlab.models import mobile_unet
     digest = mobile_unet.PRETRAINED_SHA256
     assert re.fullmatch(r"[0-9a-f]{64}", digest) and digest.startswith("b0353104")   # the name's prefix

@@ -93,7 +93,8 @@ def main(argv: list[str] | None = None) -> int:
     text = table(rows)
     print(text)
     if args.out:
-        command = "python -m train.cast " + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))
+        given = argv if argv is not None else sys.argv[1:]
+        command = "python -m train.cast " + " ".join(shlex.quote(a) for a in given)
         write_doc(args.out, command, text)
     return 0
 

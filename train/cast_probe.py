@@ -26,8 +26,13 @@ import torch.nn.functional as F
 from colorlab.colorspaces import rgb_to_grey
 from colorlab.diagnostics import colour_cast
 from colorlab.imaging import array_to_tensor
-from colorlab.models.mobile_unet import (IMAGENET_MEAN, IMAGENET_STD, find_pretrained, load_pretrained,
-                                         mobilenet_v2_features)
+from colorlab.models.mobile_unet import (
+    IMAGENET_MEAN,
+    IMAGENET_STD,
+    find_pretrained,
+    load_pretrained,
+    mobilenet_v2_features,
+)
 
 from .data import load_folder
 
@@ -139,7 +144,8 @@ def main(argv: list[str] | None = None) -> int:
     (Xt, Yt), (Xv, Yv) = sets["train"], sets["val"]
     const = float(np.sqrt(((Yt.mean(0) - Yv) ** 2).sum(1).mean()))
     print(f"{len(Xt)} train / {len(Xv)} val photos, {Xt.shape[1]} features; "
-          f"mean |true cast| on val {np.linalg.norm(Yv, axis=1).mean():.2f}, RMSE of the training-mean cast {const:.2f}")
+          f"mean |true cast| on val {np.linalg.norm(Yv, axis=1).mean():.2f}, "
+          f"RMSE of the training-mean cast {const:.2f}")
     sizes = sorted({int(n) for n in args.sizes.split(",") if n.strip() and 10 <= int(n) < len(Xt)}) + [len(Xt)]
     order = np.random.default_rng(0).permutation(len(Xt))
     for n in sizes:

@@ -17,7 +17,8 @@ import torch.nn.functional as F
 from PIL import Image
 from torch.utils.data import Dataset
 
-from colorlab.imaging import IMAGE_EXTS as EXTS, ImageError, find_images, load_image  # noqa: F401  (EXTS re-exported)
+from colorlab.imaging import IMAGE_EXTS as EXTS  # noqa: F401  (EXTS re-exported)
+from colorlab.imaging import ImageError, find_images, load_image
 
 
 def read_images(root, limit: int | None = None):
@@ -30,7 +31,7 @@ def read_images(root, limit: int | None = None):
             data = path.read_bytes()
             img = load_image(data)
         except (ImageError, OSError) as exc:
-            warnings.warn(f"skipping {path}: {exc}")
+            warnings.warn(f"skipping {path}: {exc}", stacklevel=2)
             skipped += 1
             continue
         rel = path.relative_to(root).as_posix()
@@ -77,7 +78,8 @@ def load_folders(roots, short_side: int | None = None, limit: int | None = None)
     return arrays, hashlib.sha256("\n".join(digests).encode()).hexdigest(), skipped
 
 
-def random_crop(arr: np.ndarray, size: int, gen: torch.Generator, scale=(0.45, 1.0), ratio=(3 / 4, 4 / 3)) -> torch.Tensor:
+def random_crop(arr: np.ndarray, size: int, gen: torch.Generator, scale=(0.45, 1.0),
+                ratio=(3 / 4, 4 / 3)) -> torch.Tensor:
     """Random resized crop + horizontal flip of uint8 (H,W,3) -> float (3,size,size) in [0,1]."""
     H, W = arr.shape[:2]
     r = torch.rand(5, generator=gen).tolist()

@@ -4,8 +4,8 @@ For every hint-aware matrix checkpoint ({lab,hsv,rgb}-{category}) and every sett
 no hints, K = 1, 2, 5, 10, 20, 50 simulated point hints, and the tint alone — each val
 photo is colorized with hints simulated from it (``colorlab.hints.simulate``, seed
 ``--seed``) and scored (PSNR, CIEDE2000). Each model is also given one point of a foreign
-colour (``lone_point``), to measure how far a single hint reaches (``spill``). Beside them: the grey input, the flat tint
-and the naive propagation of the same hints (``colorlab.hints.baselines``), and, when
+colour (``lone_point``), to measure how far a single hint reaches (``spill``). Beside them: the grey
+input, the flat tint and the naive propagation of the same hints (``colorlab.hints.baselines``), and, when
 ``--auto`` holds them, the automatic checkpoints the hint-aware ones were fine-tuned
 from (no hints). Per-image scores go to docs/hints_curve.json (so comparisons can be
 paired), the curve to docs/hints_curve.png and a table to docs/hints.md between
@@ -184,11 +184,13 @@ def table(results: dict) -> str:
             lines.append(f"| {cat_name} | {label} | " + " | ".join(cells)
                          + f" | {bcell} | {gcell} | {mean(g, 'psnr'):.2f} ({mean(g, 'ciede2000'):.2f}) |")
     lines += ["", "**Hint bar** (best matrix model of each category, PSNR on val):", "",
-              "| category | setting | model | PSNR dB | against | baseline | needed | bar |", "|---|---|---|---|---|---|---|---|"]
+              "| category | setting | model | PSNR dB | against | baseline | needed | bar |",
+              "|---|---|---|---|---|---|---|---|"]
     for cat_name, cat in results.items():
         for b in bars(dict(cat, category=cat_name)):
-            lines.append(f"| {cat_name} | {b['setting']} | {b['model']}-{cat_name} | {b['psnr']:.2f} | {b['against']} | "
-                         f"{b['baseline']:.2f} | {b['needed']:.2f} | {'holds' if b['holds'] else '**fails**'} |")
+            lines.append(f"| {cat_name} | {b['setting']} | {b['model']}-{cat_name} | {b['psnr']:.2f} | "
+                         f"{b['against']} | {b['baseline']:.2f} | {b['needed']:.2f} | "
+                         f"{'holds' if b['holds'] else '**fails**'} |")
     spills = {c: {sp: m["lone_spill"] for sp, m in cat["models"].items() if "lone_spill" in m}
               for c, cat in results.items()}
     if any(spills.values()):
@@ -201,7 +203,8 @@ def table(results: dict) -> str:
         for c, by_space in spills.items():
             lines.append(f"| {c} | " + " | ".join(f"{100 * np.mean(by_space[sp]):.0f}%" if sp in by_space else "-"
                                                 for sp in SPACES) + " |")
-    lines += ["", "![PSNR and CIEDE2000 against the number of point hints](hints_curve.png)"]   # the link is relative to docs/hints.md
+    # the link is relative to docs/hints.md
+    lines += ["", "![PSNR and CIEDE2000 against the number of point hints](hints_curve.png)"]
     return "\n".join(lines) + "\n"
 
 
@@ -225,7 +228,8 @@ def figure(results: dict, path: Path) -> None:
             if f"guided_p{POINTS[1]}" in cat["baselines"]:
                 guided = [mean(cat["baselines"][f"guided_p{k}"], metric) for k in POINTS[1:]]
                 ax.plot(xs[1:], guided, ls="-.", color="dimgrey", label="guided spread")
-            ax.scatter([90], [mean(cat["baselines"]["flat_tint"], metric)], marker="x", color="black", label="flat tint (x=tint)")
+            ax.scatter([90], [mean(cat["baselines"]["flat_tint"], metric)], marker="x", color="black",
+                       label="flat tint (x=tint)")
             ax.axhline(mean(cat["baselines"]["grey"], metric), ls=":", color="grey", label="grey input")
             ax.set_xscale("log")
             ax.set_xticks(xs + [90], ["0", "1", "2", "5", "10", "20", "50", "tint"])

@@ -249,7 +249,8 @@ def with_scores(models: list[dict], scores) -> list[dict]:
         truth = scores.truth_cf(cat)
         for key in IV_METRICS:
             if key == "dcf":
-                _, (cf, t) = scores.aligned(cat, [(m["name"], VARIANT, "colorfulness"), (m["name"], VARIANT, "truth_colorfulness")])
+                _, (cf, t) = scores.aligned(cat, [(m["name"], VARIANT, "colorfulness"),
+                                                  (m["name"], VARIANT, "truth_colorfulness")])
                 ivs[key] = stats.paired_ci((cf, t), stats.abs_gap)
                 g = np.array([scores.get(GREY, cat, GREY, "colorfulness")[f] for f in files])
                 grey[key] = float(stats.abs_gap(g, t))
@@ -300,7 +301,7 @@ def comparisons_markdown(models: list[dict]) -> str:
            "[docs/claims.md](docs/claims.md)).", "",
            "Grey input per category (mean [95% CI]):", "",
            "| category | photos | " + " | ".join(h for _, h, _ in COLUMNS) + " |", "|---|---|" + "---|" * len(COLUMNS)]
-    cats = [c for c in by_category(scored_models)]
+    cats = list(by_category(scored_models))
     for cat in cats:
         files = sorted(scores.get(GREY, cat, GREY, "psnr"))
         cells = []
@@ -498,7 +499,8 @@ def main(argv=None) -> int:
     ap.add_argument("--readme", type=Path, default=docblocks.page(HEADLINE), help="page whose headline block is filled")
     ap.add_argument("--figure", type=Path, default=ROOT / "docs" / "examples.png", help="example figure written")
     ap.add_argument("--examples", type=int, default=3, help="val images per category in the figure")
-    ap.add_argument("--no-figure", action="store_true", help="do not redraw the example figure (an existing one is linked)")
+    ap.add_argument("--no-figure", action="store_true",
+                    help="do not redraw the example figure (an existing one is linked)")
     ap.add_argument("--recompute", action="store_true", help="re-score every checkpoint on its val set")
     ap.add_argument("--strict", action="store_true", help="exit 1 if the quality bar fails in any category")
     ap.add_argument("--scores", type=Path, default=ROOT / "docs" / "scores",

@@ -219,7 +219,8 @@ def main(argv=None) -> int:
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder of NAME.json and grey.json")
     ap.add_argument("--data", type=Path, help="data root with CATEGORY/val (default: each sidecar's val_dir)")
     ap.add_argument("--no-cross", action="store_true", help="score {space}-general on its own val set only")
-    ap.add_argument("--hints", action="store_true", help="also score hint-taking checkpoints with 10 points and tint only")
+    ap.add_argument("--hints", action="store_true",
+                    help="also score hint-taking checkpoints with 10 points and tint only")
     ap.add_argument("--jobs", type=int, default=1, help="checkpoints scored at once (processes)")
     ap.add_argument("--threads", type=int, default=1, help="torch threads per process")
     ap.add_argument("--force", action="store_true", help="re-score checkpoints whose scores are up to date")

@@ -321,6 +321,12 @@ def load_best(net, run_dir: Path) -> None:
         net.load_state_dict(torch.load(best_path, map_location="cpu", weights_only=True))
 
 
+
+def _mean_of(history: list[dict], key: str) -> float | None:
+    """The mean of ``key`` over the epochs' records, to 0.1; None before the first epoch."""
+    return round(float(np.mean([r[key] for r in history])), 1) if history else None
+
+
 def export(cfg: Config, net, result: dict, n_train: int) -> dict:
     """Best epoch's weights -> weights/NAME.safetensors + sidecar with the full record."""
     history = result["history"]
@@ -340,8 +346,8 @@ def export(cfg: Config, net, result: dict, n_train: int) -> dict:
         "val_metrics": result.get("val_full", {}), "grey_metrics": result.get("grey_full", {}),
         "val_images": (result.get("val_full") or {}).get("n", 0),
         "training": {"seconds_total": round(sum(r["epoch_seconds"] for r in history), 1),
-                     "seconds_per_epoch": round(float(np.mean([r["epoch_seconds"] for r in history])), 1) if history else None,
-                     "images_per_s": round(float(np.mean([r["images_per_s"] for r in history])), 1) if history else None,
+                     "seconds_per_epoch": _mean_of(history, "epoch_seconds"),
+                     "images_per_s": _mean_of(history, "images_per_s"),
                      "machine": f"{os.cpu_count()} CPU cores, torch {torch.__version__}",
                      "world_size": result["world_size"],
                      "history": history},
