@@ -83,8 +83,9 @@ def test_configs_parse_and_only_shipped_models_export_to_weights(path):
     assert cfg.category in ("faces", "landscapes", "general")
     shipped = (ROOT / "weights" / f"{cfg.name}.json").is_file()
     assert (cfg.export_dir == "weights") == shipped, f"{path.name}: export_dir {cfg.export_dir}"
-    if path.parent.name in ("hints", "hints2"):       # the hint-aware fine-tunes: one budget for all nine
-        assert cfg.hints and cfg.init_from and cfg.epochs == {"hints": 4, "hints2": 2}[path.parent.name]
+    budget = {"stage1-hints": 4, "stage2-prior-gate": 2}     # the hint-aware fine-tunes: one budget for all nine
+    if path.parent.name in budget:
+        assert cfg.hints and cfg.init_from and cfg.epochs == budget[path.parent.name]
 
 
 # ---------------------------------------------------------------- tiny real runs

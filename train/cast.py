@@ -32,7 +32,7 @@ from colorlab.diagnostics import cast_split, colour_cast
 from colorlab.metrics import grey_baseline, summarize
 
 from .data import load_folder
-from .report import checkpoint_file, val_dir
+from .paths import checkpoint_file, val_dir
 from .trainer import colorize_arrays
 
 VARIANTS = ("grey", "model", "right cast", "cast only", "grey+cast")

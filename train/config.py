@@ -8,6 +8,8 @@ from dataclasses import asdict, dataclass, field, fields
 
 import yaml
 
+from .paths import config_path
+
 
 @dataclass
 class Config:
@@ -68,8 +70,9 @@ def _check_types(values: dict, error) -> None:
 
 def _read_yaml(path) -> dict:
     """A config file's overrides; ``base: OTHER.yaml`` (relative to the repository root, as the
-    commands run from there) is read first, so a variant states only what it changes."""
-    with open(path) as f:
+    commands run from there) is read first, so a variant states only what it changes. A config
+    folder that was renamed is found under its old name too (``paths.RENAMED_CONFIGS``)."""
+    with open(config_path(path)) as f:
         values = yaml.safe_load(f) or {}
     base = values.pop("base", None)
     return {**_read_yaml(base), **values} if base else values

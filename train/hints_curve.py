@@ -35,7 +35,7 @@ from colorlab.pipeline import accepts_hints, predict
 from colorlab.tools import docblocks
 
 from .data import load_folder
-from .report import ROOT
+from .paths import ROOT
 
 POINTS = (0, 1, 2, 5, 10, 20, 50)
 SETTINGS = [f"p{k}" for k in POINTS] + ["tint"]

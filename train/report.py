@@ -41,8 +41,9 @@ from colorlab.pipeline import colorize
 from colorlab.tools import docblocks
 
 from . import stats
+from .paths import ROOT, checkpoint_file, val_dir
+from .scores import GREY, Scores
 
-ROOT = Path(__file__).resolve().parent.parent
 SPACES = ("lab", "hsv", "rgb")
 CATEGORY_ORDER = ("faces", "landscapes", "general")
 COLUMNS = (("psnr", "PSNR dB ↑", ".2f"), ("ssim", "SSIM ↑", ".3f"), ("ciede2000", "CIEDE2000 ↓", ".2f"),
@@ -233,7 +234,6 @@ VARIANT = "shipped"                               # the table's footing: as the 
 def with_scores(models: list[dict], scores) -> list[dict]:
     """Copies of the sidecars whose metrics come from up-to-date per-image scores (same weights'
     sha256), with ``intervals`` {metric: Interval}; others unchanged (and said so on stderr)."""
-    from .scores import GREY
     out = []
     for m in models:
         cat = m.get("category")
@@ -274,7 +274,6 @@ def with_scores(models: list[dict], scores) -> list[dict]:
 def diff_interval(scores, a: str, b: str, cat: str, key: str) -> stats.Interval:
     """Paired bootstrap interval of metric ``key`` of ``a`` minus ``b`` on ``cat``'s photos
     (``b`` may be the grey input); dCF: the difference of the two colourfulness gaps."""
-    from .scores import GREY
     va = GREY if a == GREY else VARIANT
     vb = GREY if b == GREY else VARIANT
     if key == "dcf":
@@ -292,7 +291,6 @@ def _diff_row(scores, label: list[str], a: str, b: str, cat: str) -> str:
 
 def comparisons_markdown(models: list[dict]) -> str:
     """Paired differences on the same photos: against grey, space against space, category against general."""
-    from .scores import GREY
     scored_models = [m for m in models if m.get("intervals")]
     scores = scored_models[0]["_scores"]
     head = " | ".join(f"Δ {h.split(' ')[0]}" for _, h, _ in COLUMNS)
@@ -374,22 +372,6 @@ def replace_block(text: str, block: str) -> str | None:
 
 
 # ---------------------------------------------------------------- val data, recompute, figure
-
-def val_dir(meta: dict, data_root: Path | None) -> Path | None:
-    """The category's val folder: DATA/CATEGORY/val with ``--data``, else the sidecar's
-    (a relative one is where the trainer ran: the repository root)."""
-    if data_root is not None:
-        return Path(data_root) / meta.get("category", "") / "val"
-    recorded = (meta.get("data") or {}).get("val_dir")
-    if not recorded:
-        return None
-    path = Path(recorded)
-    return path if path.is_absolute() else ROOT / path
-
-
-def checkpoint_file(meta: dict, weights_dir: Path) -> Path:
-    return Path(weights_dir) / meta.get("file", f"{meta['name']}.safetensors")
-
 
 def recompute(models: list[dict], weights_dir: Path, data_root: Path | None) -> list[dict]:
     """Copies of the sidecars with val and grey metrics re-scored through the pipeline."""
@@ -513,7 +495,6 @@ def main(argv=None) -> int:
     if args.recompute:
         models = recompute(models, args.weights_dir, args.data)
     elif str(args.scores) != "none":
-        from .scores import Scores
         models = with_scores(models, Scores(args.scores))
     if args.no_figure:    # not redrawn; an existing figure is still linked
         figure = args.figure if args.figure.is_file() else None

@@ -35,7 +35,8 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
+from .paths import ROOT, checkpoint_file, val_dir
+
 DEFAULT_OUT = ROOT / "docs" / "scores"
 METRICS = ("psnr", "ssim", "ciede2000", "colorfulness", "hue_artifact", "hue_speckle")
 PSNR_CAP = 100.0
@@ -136,7 +137,6 @@ def _shown(path: Path) -> str:
 
 def sets_for(meta: dict, data_root: Path | None, cross: bool = True) -> dict[str, Path]:
     """category -> val folder: the checkpoint's own, plus faces and landscapes for ``{space}-general``."""
-    from .report import val_dir
     own = val_dir(meta, data_root)
     if own is None:
         return {}
@@ -212,7 +212,6 @@ def write_json(path: Path, data: dict) -> None:
 def main(argv=None) -> int:
     from colorlab.checkpoints import WEIGHTS_DIR, list_checkpoints
 
-    from .report import checkpoint_file
     ap = argparse.ArgumentParser(prog="python -m train.scores", description=__doc__.split("\n\n")[0])
     ap.add_argument("names", nargs="*", help="checkpoint names (default: every checkpoint in --weights-dir)")
     ap.add_argument("--weights-dir", type=Path, default=WEIGHTS_DIR, help="checkpoints and sidecars (weights/)")
