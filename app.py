@@ -120,11 +120,11 @@ def model_for(space: str, category: str) -> str:
     meta, note = runs.choose_checkpoint(space, category)
     if note:
         gr.Info(note)
-    return meta["name"]
+    return meta.name
 
 
 def model_names() -> list[str]:
-    return [m["name"] for m in list_checkpoints()]
+    return [m.name for m in list_checkpoints()]
 
 
 # ---------------------------------------------------------------- colorize, compare, channels
@@ -227,7 +227,7 @@ def colorize(image, space="lab", category="general", render_size=0, saturation=1
     grey = png(uploads.display_image(upload.grey_channel), out, f"{stem}-grey.png")   # one channel: 1/3 the work
     w, h = upload.size
     status = f"**{name}** · {w}x{h} · {res.seconds:.2f} s"
-    status += _hint_note(hints) if res.meta.get("hints_used") else (
+    status += _hint_note(hints) if res.hints_used else (
         " · automatic-only model: hints not used" if hints else "")
     status += (" · colour upload: turned grey for the model and kept as the reference"
                if upload.reference is not None else " · grey upload: no reference, so no metrics")
@@ -267,7 +267,7 @@ def compare(image, render_size=0, saturation=1.0, hints_json="", progress=gr.Pro
     note += (f" Every model ran on the photo at {w}x{h} (at most {uploads.DISPLAY_SIDE} px long side); metrics "
              f"at most {uploads.METRIC_PIXELS / 1e6:.2f} MP, area-averaged.")
     if hints:
-        skipped = [r.model for r in results if not r.meta.get("hints_used")]
+        skipped = [r.model for r in results if not r.hints_used]
         note += f" Hints{_hint_note(hints).removeprefix(' ·')} given to every model that takes them" + (
             f"; automatic-only (no hints): {', '.join(skipped)}." if skipped else ".")
     return grid, tables.compare_rows(results, best), note
@@ -475,14 +475,14 @@ def claims_text(path: Path = CLAIMS_FILE) -> str:
 
 @user_errors
 def model_details(name):
-    meta = next((m for m in list_checkpoints() if m["name"] == name), None)
+    meta = next((m for m in list_checkpoints() if m.name == name), None)
     if meta is None:
         raise gr.Error(f"No checkpoint named {name!r}.")
-    history = (meta.get("training") or {}).get("history") or []
+    history = meta.training.get("history") or []
     if not history:
         return None, tables.model_card(meta) + "  \n*No training history recorded.*"
     path = scratch_dir() / "curves.png"
-    plot_curves(history, meta.get("grey_metrics") or {}, path)
+    plot_curves(history, meta.grey_metrics, path)
     return str(path), tables.model_card(meta)
 
 

@@ -586,7 +586,7 @@ def main(argv=None) -> int:
     from colorlab.checkpoints import WEIGHTS_DIR, list_checkpoints
     args.weights = (args.weights or WEIGHTS_DIR).resolve()
     args.runs = args.runs or (2 if args.quick else 5)
-    models = list_checkpoints(args.weights)
+    models = [m.to_json() for m in list_checkpoints(args.weights)]   # sidecars as JSON (endpoint arguments)
     if args.models:
         unknown = set(args.models) - {m["name"] for m in models}
         if unknown:

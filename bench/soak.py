@@ -44,7 +44,7 @@ def soak(minutes: float, raters: int, colorizers: int, every: float, warmup: flo
 
     bench = _run_module()
     weights = Path(weights or WEIGHTS_DIR)
-    names = models or [m["name"] for m in list_checkpoints(weights)][:3]
+    names = models or [m.name for m in list_checkpoints(weights)][:3]
     tmp = Path(tempfile.mkdtemp(prefix="colorlab-soak-"))
     saved = {k: os.environ.get(k) for k in list(env) + ["COLORLAB_ORGANISER_TOKEN"]}
     os.environ["COLORLAB_ORGANISER_TOKEN"] = token = "soak-token"

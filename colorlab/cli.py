@@ -17,7 +17,7 @@ from PIL import Image
 from tqdm import tqdm
 
 from . import checkpoints
-from .checkpoints import CheckpointError, get_model, list_checkpoints
+from .checkpoints import CheckpointError, CheckpointMeta, get_model, list_checkpoints
 from .hints import NO_HINTS, POINT_REACH, from_json, make_hints, simulate
 from .imaging import find_images, load_image
 from .pipeline import accepts_hints, colorize
@@ -129,13 +129,13 @@ def count_params(path: Path) -> int | None:
         return None
 
 
-def _model_row(meta: dict, weights_dir: Path) -> dict:
-    path = weights_dir / meta.get("file", f"{meta['name']}.safetensors")
-    return {"name": meta.get("name"), "space": meta.get("space"), "category": meta.get("category"),
-            "architecture": meta.get("architecture"), "params": count_params(path),
-            "size_bytes": meta.get("size_bytes") or path.stat().st_size,
-            "train_size": meta.get("train_size"), "render_size": meta.get("render_size"),
-            "val_metrics": meta.get("val_metrics") or {}, "grey_metrics": meta.get("grey_metrics") or {}}
+def _model_row(meta: CheckpointMeta, weights_dir: Path) -> dict:
+    path = weights_dir / (meta.file or f"{meta.name}.safetensors")
+    return {"name": meta.name, "space": meta.space, "category": meta.category,
+            "architecture": meta.architecture, "params": count_params(path),
+            "size_bytes": meta.size_bytes or path.stat().st_size,
+            "train_size": meta.train_size, "render_size": meta.render_size,
+            "val_metrics": meta.val_metrics, "grey_metrics": meta.grey_metrics}
 
 
 def _fmt(value, spec: str = ".2f") -> str:

@@ -103,8 +103,8 @@ def test_calibrate_chooses_on_train_only_writes_the_sidecar_and_colorlab_applies
         for i, a in enumerate(imgs):
             Image.fromarray(a).save(tmp_path / split / f"{i}.png")
     meta = make_checkpoint(tmp_path, "lab-test", "lab")
-    meta["data"] = {"train_dir": str(tmp_path / "train"), "val_dir": str(tmp_path / "val")}
-    (tmp_path / "lab-test.json").write_text(json.dumps(meta))
+    meta.data = {"train_dir": str(tmp_path / "train"), "val_dir": str(tmp_path / "val")}
+    (tmp_path / "lab-test.json").write_text(json.dumps(meta.to_json()))
     before = colorize(photo, load_checkpoint(tmp_path / "lab-test"))
     half = oracle(0.5)
     monkeypatch.setattr(calibrate, "load_checkpoint", lambda path: dataclasses.replace(half, meta=meta))

@@ -7,7 +7,9 @@ import torch
 from conftest import make_checkpoint
 
 from colorlab.checkpoints import (
+    WEIGHTS_DIR,
     CheckpointError,
+    CheckpointMeta,
     get_model,
     list_checkpoints,
     load_checkpoint,
@@ -41,7 +43,7 @@ def test_round_trip(tmp_path, half, tol):
         torch.testing.assert_close(model.net(x), net(x), atol=tol, rtol=0)
     assert not model.net.training
     assert model.space.name == "lab" and model.train_size == 64 and model.render_size == 96
-    assert model.name == "lab-test" and model.meta["epochs"] == 3
+    assert model.name == "lab-test" and model.meta.epochs == 3
 
 
 def test_a_dot_in_the_name_is_part_of_the_name(tmp_path):
@@ -54,25 +56,25 @@ def test_a_dot_in_the_name_is_part_of_the_name(tmp_path):
     assert load_checkpoint(tmp_path / "m-lambda0.25").name == "m-lambda0.25"
     assert load_checkpoint(tmp_path / "m-lambda0").name == "m-lambda0"
     assert resolve("m-lambda0.25", tmp_path) == tmp_path / "m-lambda0.25.safetensors"
-    assert [m["name"] for m in list_checkpoints(tmp_path)] == ["m-lambda0", "m-lambda0.25"]
+    assert [m.name for m in list_checkpoints(tmp_path)] == ["m-lambda0", "m-lambda0.25"]
 
 
 def test_sidecar_fields(tmp_path):
     side = save_checkpoint(trained_looking_net(), tmp_path / "lab-test.json", META)
     weights = tmp_path / "lab-test.safetensors"
-    assert side == json.loads((tmp_path / "lab-test.json").read_text())
-    assert side["file"] == "lab-test.safetensors"
-    assert side["sha256"] == sha256_file(weights) and side["size_bytes"] == weights.stat().st_size
-    assert side["architecture"] == "lab_resunet"
-    assert side["arch_kwargs"] == {"widths": [4, 8, 8]}   # tuples stored as JSON lists
-    assert side["val_metrics"] == {"psnr": 23.0} and side["space"] == "lab"
+    assert side.to_json() == json.loads((tmp_path / "lab-test.json").read_text())
+    assert side.file == "lab-test.safetensors"
+    assert side.sha256 == sha256_file(weights) and side.size_bytes == weights.stat().st_size
+    assert side.architecture == "lab_resunet"
+    assert side.arch_kwargs == {"widths": [4, 8, 8]}   # tuples stored as JSON lists
+    assert side.val_metrics == {"psnr": 23.0} and side.space == "lab"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["lab-test.json", "lab-test.safetensors"]   # no temp files
 
 
 def test_pretrained_flag_is_not_recorded(tmp_path):
     net = create_model("mobile_unet", decoder=(8, 8, 8, 8, 8), pretrained=False)
     side = save_checkpoint(net, tmp_path / "m", dict(META, name="m"))
-    assert "pretrained" not in side["arch_kwargs"]   # loading must not need the ImageNet file
+    assert "pretrained" not in side.arch_kwargs   # loading must not need the ImageNet file
     assert load_checkpoint(tmp_path / "m.safetensors").net.arch_name == "mobile_unet"
 
 
@@ -103,16 +105,37 @@ def test_broken_checkpoints(tmp_path):
         load_checkpoint(tmp_path / "b.safetensors")
 
 
+def test_every_shipped_sidecar_reads_as_typed_metadata_and_writes_back_unchanged():
+    for path in sorted(WEIGHTS_DIR.glob("*.json")):
+        data = json.loads(path.read_text())
+        meta = CheckpointMeta.from_json(data, path.name)
+        assert meta.name == path.stem and meta.sha256 and isinstance(meta.chroma_gain, float)
+        out = meta.to_json()
+        assert {k: out[k] for k in data} == data, path.name    # every key kept, as written
+        assert set(out) - set(data) <= {"hints"}                # at most the default spelled out
+
+
+def test_a_sidecar_with_a_wrong_type_is_refused_by_name(tmp_path):
+    with pytest.raises(CheckpointError, match="'epochs' has the wrong type"):
+        CheckpointMeta.from_json(dict(META, epochs="three"))
+    with pytest.raises(CheckpointError, match="no space"):
+        CheckpointMeta.from_json({"name": "x"})
+    save_checkpoint(trained_looking_net(), tmp_path / "t", dict(META, name="t"))
+    (tmp_path / "t.json").write_text(json.dumps(dict(META, name="t", train_size="big")))
+    with pytest.raises(CheckpointError, match="t.json: sidecar field 'train_size'"):
+        load_checkpoint(tmp_path / "t")
+
+
 def test_weights_that_do_not_fit_the_architecture(tmp_path):
     side = save_checkpoint(trained_looking_net(), tmp_path / "c", dict(META, name="c"))
-    side["arch_kwargs"] = {"widths": [8, 8, 8]}
-    (tmp_path / "c.json").write_text(json.dumps(side))
+    side.arch_kwargs = {"widths": [8, 8, 8]}
+    (tmp_path / "c.json").write_text(json.dumps(side.to_json()))
     with pytest.raises(CheckpointError, match="do not fit lab_resunet"):
         load_checkpoint(tmp_path / "c.safetensors")
 
 
 def test_list_checkpoints(tmp_path, weights_dir):
-    assert [m["name"] for m in list_checkpoints(weights_dir)] == ["hsv-general", "lab-general", "rgb-general"]
+    assert [m.name for m in list_checkpoints(weights_dir)] == ["hsv-general", "lab-general", "rgb-general"]
     assert list_checkpoints(tmp_path / "nowhere") == []
     make_checkpoint(tmp_path, "z-model", "lab")
     make_checkpoint(tmp_path, "a-model", "rgb")
@@ -120,8 +143,8 @@ def test_list_checkpoints(tmp_path, weights_dir):
     make_checkpoint(tmp_path, "broken", "lab")
     (tmp_path / "broken.json").write_text("{oops")      # unreadable sidecar: skipped, not fatal
     metas = list_checkpoints(tmp_path)
-    assert [m["name"] for m in metas] == ["a-model", "z-model"]
-    assert metas[0]["space"] == "rgb" and metas[0]["category"] == "general"
+    assert [m.name for m in metas] == ["a-model", "z-model"]
+    assert metas[0].space == "rgb" and metas[0].category == "general"
 
 
 def test_resolve(weights_dir, tmp_path):

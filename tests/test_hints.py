@@ -405,13 +405,13 @@ def test_markers_are_drawn_at_the_hints(photo):
 
 @pytest.mark.parametrize("space", ["lab", "hsv", "rgb"])
 def test_the_output_mean_chroma_is_the_tint(space, photo):
-    from colorlab.checkpoints import Colorizer
+    from colorlab.checkpoints import CheckpointMeta, Colorizer
     from colorlab.colorspaces import get_space
     torch.manual_seed(1)
     sp = get_space(space)
     net = create_model("mobile_unet", out_channels=sp.chroma_channels, decoder=(16, 8, 8, 8, 8),
                        hint_channels=HINT_CHANNELS).eval()
-    model = Colorizer(net, sp, 64, 64, {"name": f"tiny-{space}"})
+    model = Colorizer(net, sp, 64, 64, CheckpointMeta(f"tiny-{space}", space))
     for tint in ("#6080a0", "#a08060"):        # casts as photos have them (|a|, |b| < 25): in gamut
         out = np.asarray(colorize(photo, model, tint=tint))
         assert np.array(mean_ab(out)) == pytest.approx(np.array(colour_to_ab(tint)), abs=1.5), (space, tint)
@@ -422,7 +422,7 @@ def test_the_output_mean_chroma_is_the_tint(space, photo):
 
 @pytest.mark.parametrize("space", ["lab", "hsv", "rgb"])
 def test_prior_gate_leaves_automatic_output_alone_and_pulls_to_the_points(space, tmp_path, photo):
-    from colorlab.checkpoints import Colorizer
+    from colorlab.checkpoints import CheckpointMeta, Colorizer
     from colorlab.colorspaces import get_space
     from train.trainer import init_weights
     sp = get_space(space)
@@ -435,7 +435,7 @@ def test_prior_gate_leaves_automatic_output_alone_and_pulls_to_the_points(space,
     gated = create_model("mobile_unet", prior_gate=True, **kw)
     init_weights(gated, str(tmp_path / "s1.safetensors"))
     gated.eval()
-    a, b = (Colorizer(n, sp, 64, 64, {"name": "m"}) for n in (stage1, gated))
+    a, b = (Colorizer(n, sp, 64, 64, CheckpointMeta("m", space)) for n in (stage1, gated))
     np.testing.assert_array_equal(np.asarray(colorize(photo, a)), np.asarray(colorize(photo, b)))
     tint_only = make_hints(tint="#807060")
     np.testing.assert_array_equal(np.asarray(colorize(photo, a, hints=tint_only)),

@@ -100,7 +100,7 @@ def test_results_table_quality_bar_figure_and_readme(setup, capsys):
     assert "| lab-faces | 1.20 | 23.50 → 23.00 | 5.80 → 6.00 | 30.0 → 36.0 (40.0) |" in md   # calibration
     assert "| hsv-faces | 1.00 | 21.00 → 21.00" not in md    # only calibrated models are listed
 
-    bar = {r["category"]: r for r in report.quality_bar(report.list_checkpoints(weights))}
+    bar = {r["category"]: r for r in report.quality_bar([m.to_json() for m in report.list_checkpoints(weights)])}
     assert list(bar) == ["faces", "landscapes", "general"]
     assert bar["faces"]["holds"] and bar["faces"]["best"] == "lab-faces"
     assert bar["faces"]["psnr_gain"] == pytest.approx(3.0) and bar["faces"]["cf_error"] == pytest.approx(-0.1)

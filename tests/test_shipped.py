@@ -25,7 +25,7 @@ from colorlab.metrics import ciede2000, grey_baseline, score
 from colorlab.pipeline import colorize
 
 ROOT = Path(__file__).resolve().parent.parent
-SHIPPED = list_checkpoints(WEIGHTS_DIR)
+SHIPPED = [m.to_json() for m in list_checkpoints(WEIGHTS_DIR)]   # the sidecars as written
 NAMES = [m["name"] for m in SHIPPED]
 VAL_SAMPLE = 16          # val photos per checkpoint: every k-th of the sorted val set
 Z = 4.0                  # tolerance in standard errors of the sample's mean (see test below)

@@ -2,22 +2,24 @@
 tests/test_studies.py and tests/test_study_load.py)."""
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
-from colorlab.checkpoints import list_checkpoints
+from colorlab.checkpoints import CheckpointMeta, list_checkpoints
 from colorlab.serving import runs, tables, uploads
 
 # ---------------------------------------------------------------- serving
 
 def test_choose_checkpoint_prefers_exact_then_general():
-    metas = [{"name": n, "space": n.split("-")[0], "category": n.split("-")[1]}
+    metas = [CheckpointMeta(n, n.split("-")[0], n.split("-")[1])
              for n in ("lab-faces", "lab-general", "hsv-landscapes", "rgb-general-unet")]
     assert runs.choose_checkpoint("LAB", "faces", metas) == (metas[0], "")
     meta, note = runs.choose_checkpoint("lab", "landscapes", metas)
-    assert meta["name"] == "lab-general" and "lab-landscapes is not installed" in note
-    assert runs.choose_checkpoint("hsv", "faces", metas)[0]["name"] == "hsv-landscapes"
-    assert runs.choose_checkpoint("rgb", "faces", metas)[0]["name"] == "rgb-general-unet"
+    assert meta.name == "lab-general" and "lab-landscapes is not installed" in note
+    assert runs.choose_checkpoint("hsv", "faces", metas)[0].name == "hsv-landscapes"
+    assert runs.choose_checkpoint("rgb", "faces", metas)[0].name == "rgb-general-unet"
     with pytest.raises(LookupError, match="no HSV"):
         runs.choose_checkpoint("hsv", "faces", metas[:2])
 
@@ -48,15 +50,17 @@ def test_best_per_metric():
 
 def test_model_rows_and_card(weights_dir):
     metas = list_checkpoints(weights_dir)
-    meta = dict(metas[0], val_metrics={"psnr": 24.0, "ssim": 0.9, "ciede2000": 9.0, "colorfulness": 30.0, "n": 5},
-                grey_metrics={"psnr": 21.0, "ssim": 0.88, "ciede2000": 12.0},
-                training={"seconds_total": 600.0, "history": []}, design="Design X (Someone 2020)")
+    meta = dataclasses.replace(
+        metas[0], val_metrics={"psnr": 24.0, "ssim": 0.9, "ciede2000": 9.0, "colorfulness": 30.0, "n": 5},
+        grey_metrics={"psnr": 21.0, "ssim": 0.88, "ciede2000": 12.0},
+        training={"seconds_total": 600.0, "history": []}, design="Design X (Someone 2020)")
     row = tables.model_rows([meta])[0]
     assert len(row) == len(tables.MODEL_HEADERS) and row[4] == 24.0 and row[5] == 21.0 and row[-1] == 10.0
     card = tables.model_card(meta)
-    assert "Design X (Someone 2020)" in card and "Licence" in card and meta["sha256"] in card
+    assert "Design X (Someone 2020)" in card and "Licence" in card and meta.sha256 in card
     assert "PSNR 24.00 dB (grey 21.00)" in card
-    assert "UTKFace" in tables.model_card(dict(meta, category="faces"))
+    assert "UTKFace" in tables.model_card(dataclasses.replace(meta, category="faces"))
     assert "Chroma gain" not in card
-    calibrated = dict(meta, chroma_gain=1.2, calibration={"images": 100, "command": "python -m train.calibrate x"})
+    calibrated = dataclasses.replace(meta, chroma_gain=1.2,
+                                     calibration={"images": 100, "command": "python -m train.calibrate x"})
     assert "**Chroma gain:** 1.20, calibrated on 100 training images" in tables.model_card(calibrated)

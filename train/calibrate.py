@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from colorlab.checkpoints import Colorizer, list_checkpoints, load_checkpoint, resolve, update_sidecar
+from colorlab.checkpoints import CheckpointMeta, Colorizer, list_checkpoints, load_checkpoint, resolve, update_sidecar
 from colorlab.metrics import colorfulness
 
 from .data import load_folder, load_folders
@@ -79,10 +79,10 @@ def choose_gain(model: Colorizer, arrays: list[np.ndarray], step: float = 0.05,
     return round(k * step, 3), table
 
 
-def calibrate(path: Path, n_images: int, max_ciede_rise: float, max_psnr_drop: float, command: str) -> dict:
+def calibrate(path: Path, n_images: int, max_ciede_rise: float, max_psnr_drop: float, command: str) -> CheckpointMeta:
     model = load_checkpoint(path)
     meta = model.meta
-    train = load_folders(meta["data"]["train_dir"], limit=n_images)[0]     # the first n, sorted
+    train = load_folders(meta.data["train_dir"], limit=n_images)[0]     # the first n, sorted
     gain, table = choose_gain(model, train, max_ciede_rise=max_ciede_rise, max_psnr_drop=max_psnr_drop)
     fields = {"chroma_gain": gain,
               "calibration": {"rule": f"from 1, downhill in CIEDE2000 to g0 (step 0.05, gains {MIN_GAIN}-"
@@ -90,10 +90,10 @@ def calibrate(path: Path, n_images: int, max_ciede_rise: float, max_psnr_drop: f
                                       f"{1 + max_ciede_rise:g} x g0's, PSNR >= g0's - {max_psnr_drop:g} dB "
                                       "and colourfulness <= the truth's; "
                                       "on training images",
-                              "train_dir": meta["data"]["train_dir"], "images": len(train),
+                              "train_dir": meta.data["train_dir"], "images": len(train),
                               "truth_colorfulness": float(np.mean([colorfulness(a) for a in train])),
                               "table": table, "command": command}}
-    val = load_folder(meta["data"]["val_dir"])[0]
+    val = load_folder(meta.data["val_dir"])[0]
     if val:
         fields["val_metrics_uncalibrated"] = score(model, val, 1.0)
         fields["val_metrics"] = score(model, val, gain)
@@ -111,14 +111,14 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
-    names = args.names or [m["name"] for m in list_checkpoints(args.weights)]
+    names = args.names or [m.name for m in list_checkpoints(args.weights)]
     for name in names:
         path = resolve(name, args.weights)
         command = (f"python -m train.calibrate {shlex.quote(path.stem)} --images {args.images} "
                    f"--max-ciede-rise {args.max_ciede_rise:g} --max-psnr-drop {args.max_psnr_drop:g}")
         meta = calibrate(path, args.images, args.max_ciede_rise, args.max_psnr_drop, command)
-        v, u = meta.get("val_metrics", {}), meta.get("val_metrics_uncalibrated", {})
-        print(f"{meta['name']}: gain {meta['chroma_gain']:.2f}; val PSNR {u.get('psnr', float('nan')):.2f} -> "
+        v, u = meta.val_metrics, meta.extra.get("val_metrics_uncalibrated", {})
+        print(f"{meta.name}: gain {meta.chroma_gain:.2f}; val PSNR {u.get('psnr', float('nan')):.2f} -> "
               f"{v.get('psnr', float('nan')):.2f}, CIEDE2000 {u.get('ciede2000', float('nan')):.2f} -> "
               f"{v.get('ciede2000', float('nan')):.2f}, colourfulness {u.get('colorfulness', float('nan')):.1f} -> "
               f"{v.get('colorfulness', float('nan')):.1f} (truth {v.get('truth_colorfulness', float('nan')):.1f})",

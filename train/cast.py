@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
-    metas = [m for m in list_checkpoints(args.weights) if not args.names or m["name"] in args.names]
+    metas = [m.to_json() for m in list_checkpoints(args.weights) if not args.names or m.name in args.names]
     missing = set(args.names) - {m["name"] for m in metas}
     if missing:
         ap.error(f"no checkpoint named {sorted(missing)} in {args.weights}")

@@ -411,8 +411,8 @@ def main(argv=None) -> int:
     scores = Scores(args.scores, *args.extra)
     from colorlab.checkpoints import list_checkpoints
     for meta in list_checkpoints(args.weights_dir) if args.weights_dir.is_dir() else []:
-        if meta["name"] in scores.models and not scores.matches(meta["name"], meta.get("sha256")):
-            print(f"{meta['name']}: the per-image scores are of other weights than {args.weights_dir}'s; "
+        if meta.name in scores.models and not scores.matches(meta.name, meta.sha256):
+            print(f"{meta.name}: the per-image scores are of other weights than {args.weights_dir}'s; "
                   "re-run python -m train.scores", file=sys.stderr)
     if not scores:
         print(f"no per-image scores in {args.scores}: run python -m train.scores first; every claim is not run",

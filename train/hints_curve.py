@@ -117,12 +117,12 @@ def score_category(category: str, weights: Path, auto: Path | None, data_root: P
         if path.is_file():
             model = load_checkpoint(path)
             if accepts_hints(model):
-                entry["models"][space] = {"sha256": model.meta.get("sha256"),
+                entry["models"][space] = {"sha256": model.meta.sha256,
                                           **score_model(model, tqdm(photos, desc=name, file=sys.stderr), SETTINGS, seed,
                                                                       locality=True)}
         if auto is not None and (auto / f"{name}.safetensors").is_file():
             model = load_checkpoint(auto / f"{name}.safetensors")
-            entry["automatic"][space] = {"sha256": model.meta.get("sha256"), **score_model(model, photos, ["p0"], seed)}
+            entry["automatic"][space] = {"sha256": model.meta.sha256, **score_model(model, photos, ["p0"], seed)}
     return entry
 
 

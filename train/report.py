@@ -489,7 +489,7 @@ def main(argv=None) -> int:
                     help="per-image scores (python -m train.scores) for the intervals; 'none' to ignore")
     args = ap.parse_args(argv)
 
-    models = list_checkpoints(args.weights_dir)
+    models = [m.to_json() for m in list_checkpoints(args.weights_dir)]   # rows of the report: JSON dicts
     if not models:
         ap.error(f"no checkpoints in {args.weights_dir}")
     if args.recompute:

@@ -185,14 +185,14 @@ def score_checkpoint(path: Path, sets: dict[str, Path], hints: bool, threads: in
     torch.set_num_threads(threads)
     model = load_checkpoint(path)
     meta = model.meta
-    out = {"name": meta["name"], "space": meta.get("space"), "category": meta.get("category"),
-           "architecture": meta.get("architecture"), "loss": meta.get("loss"),
-           "chroma_gain": model.chroma_gain, "weights_sha256": meta.get("sha256"),
+    out = {"name": meta.name, "space": meta.space, "category": meta.category,
+           "architecture": meta.architecture, "loss": meta.loss,
+           "chroma_gain": model.chroma_gain, "weights_sha256": meta.sha256,
            "takes_hints": accepts_hints(model), "sets": {}}
     for cat, folder in sets.items():
         val = _val(folder)
         out["sets"][cat] = {"val_dir": _shown(val.folder), "val_sha256": val.sha256, "files": val.files,
-                            "variants": score_set(model, val, hints and cat == meta.get("category"))}
+                            "variants": score_set(model, val, hints and cat == meta.category)}
     return out
 
 
@@ -225,7 +225,7 @@ def main(argv=None) -> int:
     ap.add_argument("--force", action="store_true", help="re-score checkpoints whose scores are up to date")
     args = ap.parse_args(argv)
 
-    models = list_checkpoints(args.weights_dir)
+    models = [m.to_json() for m in list_checkpoints(args.weights_dir)]   # sidecars as JSON, as report.py reads them
     if args.names:
         missing = set(args.names) - {m["name"] for m in models}
         if missing:

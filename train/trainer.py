@@ -97,8 +97,8 @@ def init_weights(net, path: str) -> dict:
         else:
             own[k].zero_()
             own[k][tuple(slice(0, n) for n in v.shape)].copy_(v)
-    return {"file": str(path), "sha256": sha256_file(Path(path)), "command": start.meta.get("command"),
-            "chroma_gain": start.chroma_gain, "hints": bool(start.meta.get("hints"))}
+    return {"file": str(path), "sha256": sha256_file(Path(path)), "command": start.meta.command,
+            "chroma_gain": start.chroma_gain, "hints": start.meta.hints}
 
 
 def cfg_arch(net) -> str:

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import contextlib
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
 
-from ..checkpoints import get_model, list_checkpoints
+from ..checkpoints import CheckpointMeta, get_model, list_checkpoints
 from ..pipeline import accepts_hints, colorize
 from .uploads import Upload, metric_view
 
@@ -27,8 +27,8 @@ class Result:
     image: Image.Image
     seconds: float
     scores: dict | None = None         # against the reference; None without one
-    meta: dict = field(default_factory=dict)
-
+    meta: CheckpointMeta | None = None
+    hints_used: bool = False           # the hints were given to the model (it takes them)
 
 
 def score_result(pred: np.ndarray, upload: Upload) -> dict | None:
@@ -39,21 +39,22 @@ def score_result(pred: np.ndarray, upload: Upload) -> dict | None:
     return score(metric_view(pred), upload.metric_reference)
 
 
-def choose_checkpoint(space: str, category: str, metas: list[dict] | None = None) -> tuple[dict, str]:
+def choose_checkpoint(space: str, category: str,
+                      metas: list[CheckpointMeta] | None = None) -> tuple[CheckpointMeta, str]:
     """The checkpoint for (space, category): ``{space}-{category}`` if shipped, else that
     space's general model, else any of that space. Returns (sidecar, note for the user)."""
     metas = list_checkpoints() if metas is None else metas
     space, category = space.lower(), category.lower()
-    by_name = {m["name"]: m for m in metas}
+    by_name = {m.name: m for m in metas}
     wanted = f"{space}-{category}"
     if wanted in by_name:
         return by_name[wanted], ""
-    same_space = [m for m in metas if m.get("space") == space]
+    same_space = [m for m in metas if m.space == space]
     fallback = by_name.get(f"{space}-general") or next(
-        (m for m in same_space if m.get("category") == category), None) or (same_space[0] if same_space else None)
+        (m for m in same_space if m.category == category), None) or (same_space[0] if same_space else None)
     if fallback is None:
         raise LookupError(f"no {space.upper()} checkpoint is installed; available: {sorted(by_name) or 'none'}")
-    return fallback, f"{wanted} is not installed; using {fallback['name']} instead."
+    return fallback, f"{wanted} is not installed; using {fallback.name} instead."
 
 
 def run_model(upload: Upload, name: str, render_size: int | None = None, saturation: float = 1.0,
@@ -61,7 +62,7 @@ def run_model(upload: Upload, name: str, render_size: int | None = None, saturat
     """Colorize ``upload`` with checkpoint ``name``; timed, and scored when there is a reference
     (``scored=False``: not scored, for a view that shows no metrics, e.g. Channels).
     ``hints`` (a ``colorlab.hints.Hints``) are given to a model that takes them and left out
-    for an automatic-only one (``Result.meta["hints_used"]`` says which)."""
+    for an automatic-only one (``Result.hints_used`` says which)."""
     model = get_model(name)
     use = bool(hints) and accepts_hints(model)
     grey = upload.grey_tensor   # the upload's, made once for every model (not in a model's time)
@@ -70,8 +71,7 @@ def run_model(upload: Upload, name: str, render_size: int | None = None, saturat
     seconds = time.perf_counter() - t0
     scores = score_result(np.asarray(out), upload) if scored else None
     meta = model.meta
-    meta = dict(meta, hints_used=use)
-    return Result(name, meta.get("space", model.space.name), meta.get("category", ""), out, seconds, scores, meta)
+    return Result(name, model.space.name, meta.category if meta else "", out, seconds, scores, meta, use)
 
 
 def best_per_metric(results: list[Result], reference: np.ndarray | None) -> dict[str, str]:
@@ -96,7 +96,7 @@ def best_per_metric(results: list[Result], reference: np.ndarray | None) -> dict
 
 
 def compare_all(upload: Upload, render_size: int | None = None, saturation: float = 1.0,
-                metas: list[dict] | None = None, progress=None, gate=None,
+                metas: list[CheckpointMeta] | None = None, progress=None, gate=None,
                 hints=None) -> tuple[list[Result], dict[str, str]]:
     """Every installed checkpoint on one upload, in name order, and the best per metric.
     ``progress(done, total, name)`` is called before each model (e.g. to drive a progress bar);
@@ -105,9 +105,9 @@ def compare_all(upload: Upload, render_size: int | None = None, saturation: floa
     results = []
     for i, m in enumerate(metas):
         if progress is not None:
-            progress(i, len(metas), m["name"])
+            progress(i, len(metas), m.name)
         with gate.step() if gate is not None else contextlib.nullcontext():
-            results.append(run_model(upload, m["name"], render_size, saturation, hints))
+            results.append(run_model(upload, m.name, render_size, saturation, hints))
     return results, best_per_metric(results, upload.reference)
 
 

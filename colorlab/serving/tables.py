@@ -5,6 +5,7 @@ captions and cards plain text and Markdown.
 """
 from __future__ import annotations
 
+from ..checkpoints import CheckpointMeta
 from ..models.registry import describe
 from .runs import METRICS, Result
 from .uploads import Upload
@@ -59,56 +60,59 @@ MODEL_HEADERS = ["model", "space", "category", "architecture", "PSNR", "grey PSN
                  "epochs", "train minutes"]
 
 
-def model_rows(metas: list[dict]) -> list[list]:
-    """The metrics table of the installed checkpoints, from their sidecars."""
-    def r(d, k, nd=3):
-        v = (d or {}).get(k)
-        return round(v, nd) if isinstance(v, (int, float)) else None
+def _rounded(metrics: dict, key: str, digits: int = 3):
+    v = metrics.get(key)
+    return round(v, digits) if isinstance(v, (int, float)) else None
+
+
+def model_rows(metas: list[CheckpointMeta]) -> list[list]:
+    """The metrics table of the installed checkpoints (``MODEL_HEADERS``), from their sidecars."""
     rows = []
     for m in metas:
-        v, g, t = m.get("val_metrics") or {}, m.get("grey_metrics") or {}, m.get("training") or {}
-        seconds = t.get("seconds_total")
-        rows.append([m.get("name"), m.get("space"), m.get("category"), m.get("architecture"),
-                     r(v, "psnr"), r(g, "psnr"), r(v, "ssim"), r(g, "ssim"), r(v, "ciede2000"),
-                     r(g, "ciede2000"), r(v, "colorfulness"), r(v, "truth_colorfulness"),
-                     v.get("n") or m.get("val_images"), m.get("epochs"),
+        v, g = m.val_metrics, m.grey_metrics
+        seconds = m.training.get("seconds_total")
+        rows.append([m.name, m.space, m.category, m.architecture,
+                     *[_rounded(d, k) for k in ("psnr", "ssim", "ciede2000") for d in (v, g)],
+                     _rounded(v, "colorfulness"), _rounded(v, "truth_colorfulness"),
+                     v.get("n") or m.val_images, m.epochs,
                      round(seconds / 60, 1) if isinstance(seconds, (int, float)) else None])
     return rows
 
 
-def model_card(meta: dict) -> str:
+def _known(value, missing: str = "?"):
+    return missing if value is None else value
+
+
+def model_card(meta: CheckpointMeta) -> str:
     """A Markdown card: what the model is, which design it reproduces, its data and licence."""
-    arch = meta.get("architecture", "?")
+    arch = meta.architecture or "?"
     try:
-        design = meta.get("design") or describe(arch)
+        design = meta.design or describe(arch)
     except KeyError:
-        design = meta.get("design") or "-"
-    data, t = meta.get("data") or {}, meta.get("training") or {}
-    v, g = meta.get("val_metrics") or {}, meta.get("grey_metrics") or {}
-    cat = meta.get("category", "")
-    lines = [f"### {meta.get('name')}",
-             f"**Colour space** {str(meta.get('space', '')).upper()} · **category** {cat} · "
-             f"**architecture** `{arch}`",
+        design = "-"
+    data, t, v, g = meta.data, meta.training, meta.val_metrics, meta.grey_metrics
+    cat = meta.category
+    nan = float("nan")
+    lines = [f"### {meta.name}",
+             f"**Colour space** {meta.space.upper()} · **category** {cat} · **architecture** `{arch}`",
              f"**Design reproduced:** {design}",
              "",
              "**Training data:** " + (f"{DATASETS[cat]} ({data.get('train_images', '?')} training images"
                                       f", `{data.get('train_dir', '?')}`)" if cat in DATASETS else
                                       f"`{data.get('train_dir', 'not recorded')}`"),
-             f"**Training:** {meta.get('epochs', '?')} epochs (best: {meta.get('best_epoch', '?')}), "
+             f"**Training:** {_known(meta.epochs)} epochs (best: {_known(meta.best_epoch)}), "
              f"{t.get('seconds_total', '?')} s on {t.get('machine', 'an unrecorded machine')}; "
-             f"train size {meta.get('train_size', '?')} px, render size {meta.get('render_size') or 'native'}; "
-             f"loss {meta.get('loss', '?')}",
-             f"**Command:** `{meta.get('command', '?')}`"]
-    cal = meta.get("calibration")
-    if cal:
-        lines.append(f"**Chroma gain:** {meta.get('chroma_gain', 1.0):.2f}, calibrated on {cal.get('images', '?')} "
+             f"train size {meta.train_size} px, render size {meta.render_size or 'native'}; "
+             f"loss {_known(meta.loss)}",
+             f"**Command:** `{_known(meta.command)}`"]
+    if meta.calibration:
+        cal = meta.calibration
+        lines.append(f"**Chroma gain:** {meta.chroma_gain:.2f}, calibrated on {cal.get('images', '?')} "
                      f"training images (`{cal.get('command', '?')}`)")
     if v:
-        lines.append(f"**Validation ({v.get('n', '?')} images):** PSNR {v.get('psnr', float('nan')):.2f} dB "
-                     f"(grey {g.get('psnr', float('nan')):.2f}), CIEDE2000 {v.get('ciede2000', float('nan')):.2f} "
-                     f"(grey {g.get('ciede2000', float('nan')):.2f}), SSIM {v.get('ssim', float('nan')):.3f}")
-    lines += [f"**Licence:** {meta.get('licence', 'not stated')}",
-              f"**Weights:** `{meta.get('file', '?')}`, sha256 `{meta.get('sha256', '?')}`"]
+        lines.append(f"**Validation ({v.get('n', '?')} images):** PSNR {v.get('psnr', nan):.2f} dB "
+                     f"(grey {g.get('psnr', nan):.2f}), CIEDE2000 {v.get('ciede2000', nan):.2f} "
+                     f"(grey {g.get('ciede2000', nan):.2f}), SSIM {v.get('ssim', nan):.3f}")
+    lines += [f"**Licence:** {_known(meta.licence, 'not stated')}",
+              f"**Weights:** `{_known(meta.file)}`, sha256 `{_known(meta.sha256)}`"]
     return "  \n".join(lines)
-
-

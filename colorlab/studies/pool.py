@@ -116,7 +116,7 @@ class Preparer:
         if condition in (REAL, CATCH):
             tag = condition
         else:
-            tag = f"{condition}-{(get_model(condition, self.weights_dir).meta.get('sha256') or '')[:16]}"
+            tag = f"{condition}-{(get_model(condition, self.weights_dir).meta.sha256 or '')[:16]}"
         return f"{photo.sha256[:24] or hashlib.sha256(str(photo.path).encode()).hexdigest()[:24]}-{self.size}-{tag}"
 
     def path(self, photo: Photo, condition: str) -> Path:

@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..checkpoints import list_checkpoints
+from ..checkpoints import CheckpointMeta, list_checkpoints
 from . import stats
 from .access import check_token
 from .plan import COLORIZED, LEFT, REAL, RIGHT, TWO_AFC, Settings, Study, Trial, condition_at, plan_session
@@ -91,8 +91,8 @@ class Lab:
         self.cache_dir = Path(cache_dir) if cache_dir else store.directory / "study-cache"
         self._preparers: dict[int, Preparer] = {}
 
-    def models(self) -> dict[str, dict]:
-        return {m["name"]: m for m in list_checkpoints(self.weights_dir)}
+    def models(self) -> dict[str, CheckpointMeta]:
+        return {m.name: m for m in list_checkpoints(self.weights_dir)}
 
     def preparer(self, size: int) -> Preparer:
         if size not in self._preparers:
@@ -183,7 +183,7 @@ class Lab:
             raise LookupError(f"study {study.study_id} needs models that are not installed: {missing}")
         session_id = self.store.start_session(study.study_id)
         return Session(study, session_id, plan_session(study, session_id),
-                       {m: have[m].get("sha256", "") for m in study.settings.models})
+                       {m: have[m].sha256 or "" for m in study.settings.models})
 
     def results(self, study_id, include_failed: bool = False) -> tuple[Study, dict]:
         study = self.study(study_id)
