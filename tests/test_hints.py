@@ -372,7 +372,7 @@ def test_cli_evaluate_with_points_is_deterministic(tmp_path, capsys):
 # ---------------------------------------------------------------- the app's hint editor
 
 def test_hint_editor_edits_keep_valid_json():
-    from colorlab import hint_editor as he
+    from colorlab.serving import hint_editor as he
     t = he.add_point("", 0.25, 0.5, "rgb(255, 0, 0)")
     t = he.add_point(t, 1.0, 0.0, "#00ff00")
     t = he.set_tint(t, "#336699")
@@ -395,7 +395,7 @@ def test_hint_editor_edits_keep_valid_json():
 
 
 def test_markers_are_drawn_at_the_hints(photo):
-    from colorlab import hint_editor as he
+    from colorlab.serving import hint_editor as he
     t = he.add_point("", 0.5, 0.5, "#00ff00")
     out = np.asarray(he.draw_markers(photo, t))
     cy, cx = round(0.5 * (photo.height - 1)), round(0.5 * (photo.width - 1))
