@@ -1,9 +1,9 @@
 """Benchmark colorlab on this machine: the measurements to bench/results.json, the report (also
 printed) into docs/benchmarks.md between ``<!-- bench:start -->`` and ``<!-- bench:end -->``.
 
-    python bench/run.py                 # everything: latency, training throughput, the app
-    python bench/run.py --quick         # fewer runs and steps (for a smoke test, not for numbers)
-    python bench/run.py --models lab-general rgb-general --no-app --no-train
+    python -m bench.run                 # everything: latency, training throughput, the app
+    python -m bench.run --quick         # fewer runs and steps (for a smoke test, not for numbers)
+    python -m bench.run --models lab-general rgb-general --no-app --no-train
 
 Sections:
 * Colorization latency of every shipped model (``list_checkpoints()``) on a grey photo at 256x256,
@@ -30,7 +30,6 @@ import datetime as dt
 import json
 import os
 import platform
-import socket
 import statistics
 import subprocess
 import sys
@@ -38,9 +37,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from colorlab.tools import appserver  # standard library only at import: keeps the workers' start-up light
+from colorlab.tools.appserver import colorize_endpoint, endpoint_arguments
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-from colorlab.space import stop_process  # noqa: E402  (standard library only: keeps start-up light)
 
 SIZES = {"256x256": (256, 256), "1 MP": (1155, 866), "12 MP": (4000, 3000)}
 TARGETS = {"1 MP": 0.5, "12 MP": 5.0}   # seconds, median
@@ -98,7 +98,7 @@ def median_seconds(times: list[float]) -> float:
 
 def run_worker(kind: str, spec: dict, timeout: float = 1800) -> dict:
     """Run one measurement in a fresh interpreter; returns its JSON result (or an error)."""
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", kind, json.dumps(spec)]
+    cmd = [sys.executable, "-m", "bench.run", "--worker", kind, json.dumps(spec)]
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
     except subprocess.TimeoutExpired:
@@ -244,65 +244,6 @@ def bench_train(models: list[dict], args) -> list[dict]:
     return rows
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_app(weights: Path, data_dir: Path, log_path: Path, timeout: float = 180, script: Path = ROOT / "app.py"):
-    """``python app.py`` on a free loopback port; returns (process, url) once it answers."""
-    import urllib.request
-    port = free_port()
-    env = dict(os.environ, GRADIO_SERVER_PORT=str(port), GRADIO_SERVER_NAME="127.0.0.1",
-               COLORLAB_WEIGHTS=str(weights), COLORLAB_DATA=str(data_dir), GRADIO_ANALYTICS_ENABLED="False",
-               GRADIO_TEMP_DIR=str(data_dir.parent / "gradio-tmp"))
-    log = open(log_path, "wb")
-    proc = subprocess.Popen([sys.executable, str(script)], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url, deadline = f"http://127.0.0.1:{port}/", time.time() + timeout
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"app.py exited with {proc.returncode}; see {log_path}")
-        try:
-            with urllib.request.urlopen(url, timeout=5) as r:
-                if r.status == 200:
-                    return proc, url
-        except OSError:
-            time.sleep(0.5)
-    proc.kill()
-    raise RuntimeError(f"app.py did not answer on {url} within {timeout:.0f} s")
-
-
-def find_colorize_endpoint(client) -> tuple[str, list[dict]]:
-    """The api_name of the colorize endpoint and its parameters, from ``view_api``."""
-    api = client.view_api(print_info=False, return_format="dict")
-    named = api.get("named_endpoints", {})
-    names = [n for n in named if "colori" in n.lower()] or list(named)
-    if not names:
-        raise RuntimeError(f"the app exposes no named endpoint: {api}")
-    name = min(names, key=lambda n: (n.lower().strip("/") != "colorize", len(n)))
-    return name, named[name].get("parameters", [])
-
-
-def call_arguments(params: list[dict], image: Path, meta: dict | None = None) -> dict:
-    """Keyword arguments for the endpoint: the image file; the model's name, space and category
-    where the endpoint asks for them (``meta``, a sidecar); defaults elsewhere."""
-    from gradio_client import handle_file
-    kwargs = {}
-    for p in params:
-        name = p.get("parameter_name") or p.get("label", "")
-        comp = str(p.get("component", "")).lower()
-        key = next((k for k in ("name", "space", "category") if meta and k in meta
-                    and (k if k != "name" else "model") in name.lower()), None)
-        if comp in ("image", "file", "imageeditor") or "image" in name.lower() and not p.get("parameter_has_default"):
-            kwargs[name] = handle_file(str(image))
-        elif key and comp in ("dropdown", "radio", "textbox"):
-            kwargs[name] = meta[key]
-        elif not p.get("parameter_has_default"):
-            raise RuntimeError(f"do not know what to pass for required parameter {name!r} ({comp})")
-    return kwargs
-
-
 def bench_app(models: list[dict], images: dict[str, Path], args) -> dict:
     if not (ROOT / "app.py").is_file():
         return {"skipped": "app.py does not exist yet"}
@@ -313,15 +254,15 @@ def bench_app(models: list[dict], images: dict[str, Path], args) -> dict:
     meta = models[0] if models else None
     with tempfile.TemporaryDirectory(prefix="colorlab-bench-app-") as tmp:
         try:
-            proc, url = start_app(args.weights, Path(tmp) / "data", Path(tmp) / "app.log")
-        except RuntimeError as exc:
+            server = appserver.start(log_path=Path(tmp) / "app.log", weights=args.weights, data_dir=Path(tmp) / "data")
+        except appserver.LaunchError as exc:
             return {"skipped": str(exc)}
         try:
-            client = Client(url, verbose=False)
-            api_name, params = find_colorize_endpoint(client)
+            client = Client(server.url, verbose=False)
+            api_name, params = colorize_endpoint(client)
             rows = []
             for label in ("256x256", "1 MP"):
-                kwargs = call_arguments(params, images[label], meta)
+                kwargs = endpoint_arguments(params, images[label], meta)
                 client.predict(api_name=api_name, **kwargs)   # warm-up (loads the model)
                 times = []
                 for _ in range(args.runs):
@@ -330,14 +271,14 @@ def bench_app(models: list[dict], images: dict[str, Path], args) -> dict:
                     times.append(time.perf_counter() - t0)
                 rows.append({"size": label, "median": median_seconds(times), "times": times})
                 print(f"  app {api_name} {label}: median {rows[-1]['median']:.3f} s", flush=True)
-            asked = ", ".join(f"{k}={v!r}" for k, v in call_arguments(params, images["1 MP"], meta).items()
+            asked = ", ".join(f"{k}={v!r}" for k, v in endpoint_arguments(params, images["1 MP"], meta).items()
                               if not isinstance(v, dict))
             return {"api_name": api_name, "arguments": asked or "defaults", "rows": rows,
-                    "server_peak_mb": proc_status_mb(proc.pid, "VmHWM")}
+                    "server_peak_mb": proc_status_mb(server.proc.pid, "VmHWM")}
         except Exception as exc:  # noqa: BLE001  (report it, do not lose the other sections)
             return {"skipped": f"{type(exc).__name__}: {exc}"}
         finally:
-            stop_process(proc, 20)
+            server.stop(20)
 
 
 # ---------------------------------------------------------------- report
@@ -504,16 +445,17 @@ def bench_big(models: list[dict], tmp: Path, args) -> dict:
     colour_photo(*SIZES["1 MP"]).save(small, "JPEG", quality=92)
     meta = models[0] if models else None
     try:
-        proc, url = start_app(args.weights, tmp / "big-data", tmp / "big-app.log")
-    except RuntimeError as exc:
+        server = appserver.start(log_path=tmp / "big-app.log", weights=args.weights, data_dir=tmp / "big-data")
+    except appserver.LaunchError as exc:
         return {"skipped": str(exc)}
+    url = server.url
     try:
         client = Client(url, verbose=False, download_files=str(tmp / "big-downloads"))
         api = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
 
         def call(name, image, c=client):
             t0 = time.perf_counter()
-            c.predict(api_name=name, **call_arguments(api[name]["parameters"], image, meta))
+            c.predict(api_name=name, **endpoint_arguments(api[name]["parameters"], image, meta))
             return time.perf_counter() - t0
 
         call("/colorize", small)          # warm-up: models load once per process
@@ -525,7 +467,7 @@ def bench_big(models: list[dict], tmp: Path, args) -> dict:
         print(f"  12 MP /compare: {rows['/compare'][0]:.2f} s (first, models loading)", flush=True)
         rows["/compare"].append(call("/compare", big))
         print(f"  12 MP /compare: {rows['/compare'][1]:.2f} s", flush=True)
-        peak = proc_status_mb(proc.pid, "VmHWM")
+        peak = proc_status_mb(server.proc.pid, "VmHWM")
 
         # a short job during a long one: another user's 1-MP Colorize while the Compare runs
         other = Client(url, verbose=False, download_files=str(tmp / "big-downloads-2"))
@@ -543,7 +485,7 @@ def bench_big(models: list[dict], tmp: Path, args) -> dict:
     except Exception as exc:  # noqa: BLE001  (report it, do not lose the other sections)
         return {"skipped": f"{type(exc).__name__}: {exc}"}
     finally:
-        stop_process(proc, 20)
+        server.stop(20)
 
 
 def page_block(report: str) -> str:

@@ -1,9 +1,9 @@
 """Long-run memory of the app: mixed Turing-study and colorize traffic on loopback.
 
-    python bench/soak.py --minutes 15                       # writes bench/soak.md (+ .json)
-    python bench/soak.py --minutes 3 --env MALLOC_ARENA_MAX=  # compare allocator settings
+    python -m bench.soak --minutes 15                       # writes bench/soak.md (+ .json)
+    python -m bench.soak --minutes 3 --env MALLOC_ARENA_MAX=  # compare allocator settings
 
-``python app.py`` is started on a free loopback port (the launcher of bench/run.py) with a
+``python app.py`` is started on a free loopback port (colorlab.tools.appserver) with a
 temporary data folder and an organiser token; a side-by-side study is published; then
 ``--raters`` gradio_client raters play sessions while ``--colorizers`` users send photos
 to Colorize, all for ``--minutes``. The server's resident memory is sampled every
@@ -14,9 +14,7 @@ and per 1000 requests. ``--env K=V`` sets (``K=`` unsets) a variable for the ser
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
-import os
 import random
 import sys
 import tempfile
@@ -24,15 +22,10 @@ import threading
 import time
 from pathlib import Path
 
+from bench.run import proc_status_mb
+from colorlab.tools import appserver
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-
-def _run_module():
-    spec = importlib.util.spec_from_file_location("colorlab_bench_run", ROOT / "bench" / "run.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def soak(minutes: float, raters: int, colorizers: int, every: float, warmup: float, weights: Path | None,
@@ -42,25 +35,13 @@ def soak(minutes: float, raters: int, colorizers: int, every: float, warmup: flo
 
     from colorlab.checkpoints import WEIGHTS_DIR, list_checkpoints
 
-    bench = _run_module()
     weights = Path(weights or WEIGHTS_DIR)
     names = models or [m.name for m in list_checkpoints(weights)][:3]
     tmp = Path(tempfile.mkdtemp(prefix="colorlab-soak-"))
-    saved = {k: os.environ.get(k) for k in list(env) + ["COLORLAB_ORGANISER_TOKEN"]}
-    os.environ["COLORLAB_ORGANISER_TOKEN"] = token = "soak-token"
-    for k, v in env.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
-    try:
-        proc, url = bench.start_app(weights, tmp / "data", tmp / "app.log")
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+    token = "soak-token"
+    server = appserver.start(log_path=tmp / "app.log", weights=weights, data_dir=tmp / "data",
+                             env={**env, "COLORLAB_ORGANISER_TOKEN": token})
+    proc, url = server.proc, server.url
     photos = sorted((ROOT / "examples").rglob("*.jpg"))
     counts = {"rater": 0, "colorize": 0, "errors": 0}
     errors: list[str] = []
@@ -95,11 +76,11 @@ def soak(minutes: float, raters: int, colorizers: int, every: float, warmup: flo
 
         def colorizer(k):
             c = Client(url, verbose=False, download_files=str(tmp / f"dl-c{k}"), httpx_kwargs={"timeout": 300})
-            api, params = bench.find_colorize_endpoint(c)
+            api, params = appserver.colorize_endpoint(c)
             i = k
             while not stop.is_set():
                 try:
-                    c.predict(api_name=api, **bench.call_arguments(params, photos[i % len(photos)]))
+                    c.predict(api_name=api, **appserver.endpoint_arguments(params, photos[i % len(photos)]))
                     count("colorize")
                 except Exception as exc:   # noqa: BLE001
                     count("colorize", exc)
@@ -115,17 +96,13 @@ def soak(minutes: float, raters: int, colorizers: int, every: float, warmup: flo
         while time.monotonic() - t0 < minutes * 60:
             with lock:
                 n = counts["rater"] + counts["colorize"]
-            samples.append((time.monotonic() - t0, n, bench.proc_status_mb(proc.pid, "VmRSS")))
+            samples.append((time.monotonic() - t0, n, proc_status_mb(proc.pid, "VmRSS")))
             time.sleep(every)
         stop.set()
         for t in threads:
             t.join(120)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(30)
-        except Exception:   # noqa: BLE001
-            proc.kill()
+        server.stop()
     fit = [s for s in samples if s[0] >= warmup * minutes * 60]
     by_time = linregress([s[0] / 60 for s in fit], [s[2] for s in fit])
     by_req = linregress([s[1] for s in fit], [s[2] for s in fit])

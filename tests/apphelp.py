@@ -1,36 +1,24 @@
-"""Helpers for the app tests: launch ``python app.py`` on a free loopback port (with the
-launcher shared with bench/run.py) and make the awkward image files users upload."""
+"""Helpers for the app tests: launch ``python app.py`` on a free loopback port
+(colorlab.tools.appserver, as the benchmarks and the Space check do) and make the awkward
+image files users upload."""
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
+from colorlab.tools import appserver
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _bench():
-    spec = importlib.util.spec_from_file_location("colorlab_bench_run", ROOT / "bench" / "run.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 @contextlib.contextmanager
 def running_app(weights: Path, tmp: Path):
     """``python app.py`` with COLORLAB_WEIGHTS=weights, COLORLAB_DATA=tmp/data; yields (url, data dir)."""
-    proc, url = _bench().start_app(weights, tmp / "data", tmp / "app.log")
-    try:
-        yield url, tmp / "data"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(30)
-        except Exception:   # noqa: BLE001 - still running: force it
-            proc.kill()
+    with appserver.running(log_path=tmp / "app.log", weights=weights, data_dir=tmp / "data") as server:
+        yield server.url, tmp / "data"
 
 
 def colour_photo(w: int = 96, h: int = 72) -> np.ndarray:

@@ -4,11 +4,10 @@ from __future__ import annotations
 import json
 from types import SimpleNamespace
 
-from apphelp import _bench
+from bench import run as bench
 
 
 def test_a_partial_run_carries_the_other_sections_over(tmp_path):
-    bench = _bench()
     train = [{"spec": {"architecture": "cunet", "arch": {}, "space": "lab", "loss": "mse", "example": "lab-x"},
               "images_per_s": 26.5, "step_s": 0.6, "trainable": 470000, "params": 470000, "peak_mb": 936}]
     prev = tmp_path / "results.json"

@@ -10,9 +10,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from apphelp import ROOT, _bench
+from apphelp import ROOT
+from bench import run as bench
 from colorlab.serving import runs, uploads
 from colorlab.serving.scheduling import CpuGate
+from colorlab.tools import appserver
 
 
 def colourful(w, h, seed=0):
@@ -109,22 +111,18 @@ def test_a_12_megapixel_compare_stays_under_the_memory_target(tmp_path):
     peak resident memory (VmHWM, the whole process) stays under 1.5 GB."""
     pytest.importorskip("gradio_client")
     from gradio_client import Client, handle_file
-    bench = _bench()
     photo = tmp_path / "big.jpg"
     bench.colour_photo(4000, 3000).save(photo, quality=92)
-    proc, url = bench.start_app(ROOT / "weights", tmp_path / "data", tmp_path / "app.log")
-    try:
-        client = Client(url, verbose=False, download_files=str(tmp_path / "downloads"))
+    with appserver.running(log_path=tmp_path / "app.log", weights=ROOT / "weights",
+                           data_dir=tmp_path / "data") as server:
+        client = Client(server.url, verbose=False, download_files=str(tmp_path / "downloads"))
         grid, table, note = client.predict(handle_file(str(photo)), 0, 1.0, api_name="/compare")
         assert len(grid) == len(list((ROOT / "weights").glob("*.safetensors")))
         for cell in grid[:2]:
             assert max(Image.open(cell["image"]).size) == uploads.DISPLAY_SIDE
         assert "PSNR" in grid[0]["caption"] and "MP" in note
-        peak = bench.proc_status_mb(proc.pid, "VmHWM")
+        peak = bench.proc_status_mb(server.proc.pid, "VmHWM")
         assert peak is not None and peak <= bench.BIG_PEAK_TARGET_MB, f"server peak {peak:.0f} MB"
-    finally:
-        proc.terminate()
-        proc.wait(30)
 
 
 def test_a_file_read_again_is_the_same_upload_until_it_changes(tmp_path):

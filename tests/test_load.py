@@ -8,12 +8,10 @@ same photo at once.
 
 The app is launched exactly as a user would (a subprocess, ``python app.py``) with the
 tiny test checkpoints as its weights and a temporary data directory; the launcher and
-endpoint discovery are shared with ``bench/run.py``.
+endpoint discovery are colorlab.tools.appserver's, as in the benchmarks.
 """
 from __future__ import annotations
 
-import importlib.util
-import subprocess
 import threading
 import time
 from pathlib import Path
@@ -21,6 +19,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+
+from bench.run import proc_status_mb
+from colorlab.tools import appserver
 
 ROOT = Path(__file__).resolve().parent.parent
 USERS = 20
@@ -32,29 +33,14 @@ MAX_MB_PER_REQUEST = 0.5          # slope of server RSS against requests served 
 pytestmark = pytest.mark.slow
 
 
-def _bench():
-    spec = importlib.util.spec_from_file_location("colorlab_bench_run", ROOT / "bench" / "run.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
 @pytest.fixture(scope="module")
 def app(weights_dir, tmp_path_factory):
     if not (ROOT / "app.py").is_file():
         pytest.skip("app.py does not exist yet: the load test drives `python app.py`")
     pytest.importorskip("gradio_client")
-    bench = _bench()
     tmp = tmp_path_factory.mktemp("load")
-    proc, url = bench.start_app(weights_dir, tmp / "data", tmp / "app.log")
-    try:
-        yield bench, proc, url, tmp
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    with appserver.running(log_path=tmp / "app.log", weights=weights_dir, data_dir=tmp / "data") as server:
+        yield server.proc, server.url, tmp
 
 
 def _photos(directory: Path, user: int) -> list[tuple[Path, tuple[int, int]]]:
@@ -91,11 +77,11 @@ class Load:
 
     def __init__(self, app, tag: str, owner=lambda user: user):
         from gradio_client import Client
-        self.bench, self.proc, url, tmp = app
+        self.proc, url, tmp = app
         self.photos = [_photos(tmp, owner(u)) for u in range(USERS)]
         self.clients = [Client(url, verbose=False, download_files=str(tmp / f"{tag}-downloads{u}"),
                                httpx_kwargs={"timeout": CALL_TIMEOUT}) for u in range(USERS)]
-        self.api_name, self.params = self.bench.find_colorize_endpoint(self.clients[0])
+        self.api_name, self.params = appserver.colorize_endpoint(self.clients[0])
         self.ok, self.wrong, self.refused, self.errors, self.rss, self.served = [], [], [], [], [], []
         self.lock = threading.Lock()
 
@@ -105,7 +91,7 @@ class Load:
         t0 = time.monotonic()
         try:
             out = self.clients[user].predict(api_name=self.api_name,
-                                             **self.bench.call_arguments(self.params, path))
+                                             **appserver.endpoint_arguments(self.params, path))
             paths, got = _image_paths(out), None
             if paths:
                 with Image.open(paths[0]) as img:
@@ -148,7 +134,7 @@ class Load:
         assert self.proc.poll() is None, "the server died under load"
 
     def server_rss(self) -> float:
-        return self.bench.proc_status_mb(self.proc.pid, "VmRSS")
+        return proc_status_mb(self.proc.pid, "VmRSS")
 
     def reset(self) -> None:
         self.ok, self.wrong, self.refused, self.errors, self.rss, self.served = [], [], [], [], [], []

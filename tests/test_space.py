@@ -1,5 +1,5 @@
 """Publishing as a Hugging Face Space: the file set, its validation, the offline rehearsal
-(``python -m colorlab.space check``), the dry-run plan and the Space-aware storage default."""
+(``python -m colorlab.tools.space check``), the dry-run plan and the Space-aware storage default."""
 from __future__ import annotations
 
 import dataclasses
@@ -7,8 +7,8 @@ import dataclasses
 import pytest
 
 from apphelp import ROOT
-from colorlab import space
 from colorlab.serving import hosting
+from colorlab.tools import space
 
 
 @pytest.fixture(scope="module")
@@ -19,7 +19,11 @@ def files():
 def test_the_repository_file_set_validates(files):
     assert space.validate(files) == []
     paths = {f.path for f in files}
-    assert {"app.py", "README.md", "requirements.txt", "LICENSE.md"} <= paths
+    assert {"app.py", "README.md", "requirements.txt", "constraints.txt", "LICENSE.md"} <= paths
+    assert "colorlab/__init__.py" in paths and not [p for p in paths if p.startswith("colorlab/tools/")]
+    tool = ROOT / "colorlab" / "tools" / "space.py"
+    leak = dataclasses.replace(files[0], path="colorlab/tools/space.py", source=tool, size=tool.stat().st_size)
+    assert any("must not ship" in p for p in space.validate([*files, leak]))
 
 
 def test_dry_run_plan_lists_the_data_and_nothing_of_the_lab(capsys, monkeypatch):
@@ -33,7 +37,7 @@ def test_dry_run_plan_lists_the_data_and_nothing_of_the_lab(capsys, monkeypatch)
     assert shipped and shipped <= set(listed)
     assert any(p.startswith("examples/") and p.endswith(".jpg") for p in listed)
     assert any(p.startswith("study_pool/") and p.endswith(".jpg") for p in listed)
-    for never in ("tests/", "runs/", "bench/", "train/"):
+    for never in ("tests/", "runs/", "bench/", "train/", "docs/", "colorlab/tools/"):
         assert not [p for p in listed if p.startswith(never)], never
 
 
@@ -41,13 +45,14 @@ def test_plan_is_rule_based_and_skips_what_is_not_the_space(tmp_path):
     for rel in ("README.md", "app.py", "requirements.txt", "constraints.txt", "LICENSE.md", "colorlab/__init__.py",
                 "colorlab/__pycache__/x.cpython-311.pyc", "weights/a.json", "weights/a.safetensors",
                 "examples/faces/1.jpg", "study_pool/general/2.jpg", "newdata/x.bin", "tests/test_x.py",
-                "runs/r/state.pt", "bench/results.md"):
+                "runs/r/state.pt", "bench/results.json", "colorlab/tools/space.py"):
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_text("x")
     paths = {f.path for f in space.plan(tmp_path)}
     assert "weights/a.safetensors" in paths and "study_pool/general/2.jpg" in paths
     assert not {p for p in paths if p.split("/")[0] in ("tests", "runs", "bench", "newdata")}
     assert not {p for p in paths if "__pycache__" in p}
+    assert "colorlab/__init__.py" in paths and "colorlab/tools/space.py" not in paths   # deploy tooling stays home
     rules = space.RULES + (space.Rule("newdata", "a folder the app starts to need", ("*.bin",)),)
     assert "newdata/x.bin" in {f.path for f in space.plan(tmp_path, rules)}   # one more rule ships it
     (tmp_path / "study_pool/general/2.jpg").unlink()

@@ -9,7 +9,6 @@ checkpoints, a temporary data folder), driven through gradio_client as raters wo
 from __future__ import annotations
 
 import contextlib
-import os
 import random
 import re
 import signal
@@ -21,8 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from apphelp import _bench
+from bench.run import proc_status_mb
 from colorlab.studies import TOKEN_ENV, StudyStore
+from colorlab.tools import appserver
 
 pytestmark = pytest.mark.slow
 gradio_client = pytest.importorskip("gradio_client")
@@ -37,24 +37,9 @@ SESSION_RE = re.compile(r"session `([0-9a-f-]+)`")
 @contextlib.contextmanager
 def server(weights: Path, tmp: Path):
     """``python app.py`` with the organiser token set; yields (process, url, data folder)."""
-    old = os.environ.get(TOKEN_ENV)
-    os.environ[TOKEN_ENV] = TOKEN
-    try:
-        proc, url = _bench().start_app(weights, tmp / "data", tmp / "app.log")
-    finally:
-        if old is None:
-            os.environ.pop(TOKEN_ENV, None)
-        else:
-            os.environ[TOKEN_ENV] = old
-    try:
-        yield proc, url, tmp / "data"
-    finally:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(30)
-            except Exception:   # noqa: BLE001
-                proc.kill()
+    with appserver.running(log_path=tmp / "app.log", weights=weights, data_dir=tmp / "data",
+                           env={TOKEN_ENV: TOKEN}) as app:
+        yield app.proc, app.url, tmp / "data"
 
 
 def client(url: str, tmp: Path, k: int):
@@ -124,8 +109,7 @@ def test_thirty_concurrent_raters_lose_no_answer(weights_dir, tmp_path):
         c = client(url, tmp_path, 99)
         note = publish(c)[0]
         assert "published" in note
-        bench = _bench()
-        rss0 = bench.proc_status_mb(proc.pid, "VmRSS")
+        rss0 = proc_status_mb(proc.pid, "VmRSS")
         raters = Raters(url, tmp_path, RATERS)
         t0 = time.monotonic()
         threads = raters.run(SECONDS)
@@ -134,7 +118,7 @@ def test_thirty_concurrent_raters_lose_no_answer(weights_dir, tmp_path):
         elapsed = time.monotonic() - t0
         assert not any(t.is_alive() for t in threads), "raters still hanging long after the deadline"
         assert proc.poll() is None, "the server died under load"
-        rss1 = bench.proc_status_mb(proc.pid, "VmRSS")
+        rss1 = proc_status_mb(proc.pid, "VmRSS")
         stored = db_answers(data)
         total = sum(raters.acked.values())
         print(f"{RATERS} raters, {elapsed:.0f} s: {raters.sessions} sessions, {total} answers acknowledged "

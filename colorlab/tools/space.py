@@ -1,7 +1,7 @@
 """Publish the lab as a Hugging Face Space, and rehearse that offline.
 
-    python -m colorlab.space check                                  # offline rehearsal (CI runs it)
-    python -m colorlab.space deploy --repo USER/NAME [--private] [--dry-run]
+    python -m colorlab.tools.space check                                  # offline rehearsal (CI runs it)
+    python -m colorlab.tools.space deploy --repo USER/NAME [--private] [--dry-run]
 
 Why not ``git push``: the Hub refuses pushes with binary files outside LFS/Xet storage,
 and the checkpoints and images are plain git objects in this repository's history (they
@@ -20,7 +20,6 @@ import argparse
 import fnmatch
 import hashlib
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -30,7 +29,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from colorlab.tools import appserver
+
+ROOT = Path(__file__).resolve().parents[2]
 IMAGES = ("*.jpg", "*.jpeg", "*.png", "*.webp")
 
 
@@ -41,6 +42,7 @@ class Rule:
     why: str
     patterns: tuple[str, ...] = ()
     required: bool = True     # the plan fails if it matches nothing
+    skip: tuple[str, ...] = ()   # sub-folders of ``path`` left out
 
 
 RULES: tuple[Rule, ...] = (
@@ -49,13 +51,14 @@ RULES: tuple[Rule, ...] = (
     Rule("requirements.txt", "installed by the Space at build time"),
     Rule("constraints.txt", "the pinned versions requirements.txt installs (-c)"),
     Rule("LICENSE.md", "the licence the front matter links to (code MIT, weights non-commercial)"),
-    Rule("colorlab", "the library the app is a thin layer over", ("*.py",)),
+    Rule("colorlab", "the library the app is a thin layer over", ("*.py",),
+         skip=("colorlab/tools",)),   # deploy and dev tooling (this file, the app server) stays home
     # data folders the app reads: add new ones here
     Rule("weights", "the shipped checkpoints and their sidecars", ("*.safetensors", "*.json")),
     Rule("examples", "the Colorize tab's example photos and their credits", IMAGES + ("*.md",)),
     Rule("study_pool", "the Turing test's photo pool and its credits", IMAGES + ("*.md",)),
 )
-NEVER = ("tests", "runs", "bench", "train", "data", "docs", ".git", ".ci")   # checked: none of these ship
+NEVER = ("tests", "runs", "bench", "train", "data", "docs", ".git", ".ci", "colorlab/tools")   # none of these ship
 SKIP_PARTS = ("__pycache__", ".pytest_cache", ".ipynb_checkpoints")
 
 # Limits the plan is checked against. The Hub's hard limits are far above these (50 GB a file);
@@ -94,7 +97,8 @@ def plan(root: Path | str = ROOT, rules: tuple[Rule, ...] = RULES, exclude=()) -
         elif src.is_dir() and rule.patterns:
             found = [p for p in sorted(src.rglob("*")) if p.is_file()
                      and any(fnmatch.fnmatch(p.name.lower(), pat) for pat in rule.patterns)
-                     and not set(p.relative_to(root).parts) & set(SKIP_PARTS)]
+                     and not set(p.relative_to(root).parts) & set(SKIP_PARTS)
+                     and not any(p.relative_to(root).as_posix().startswith(d + "/") for d in rule.skip)]
         else:
             found = []
         found = [p for p in found if p.relative_to(root).as_posix() not in exclude]
@@ -195,7 +199,7 @@ def validate(files: list[PlannedFile]) -> list[str]:
         parent = f.path.rsplit("/", 1)[0] if "/" in f.path else ""
         folders[parent] = folders.get(parent, 0) + 1
     problems += [f"{d or '.'}: {n} entries, over {MAX_PER_FOLDER}" for d, n in folders.items() if n > MAX_PER_FOLDER]
-    leaked = [f.path for f in files if f.path.split("/")[0] in NEVER]
+    leaked = [f.path for f in files if any(f.path == d or f.path.startswith(d + "/") for d in NEVER)]
     if leaked:
         problems.append(f"these must not ship: {leaked[:5]}")
     return problems
@@ -232,63 +236,18 @@ def build(files: list[PlannedFile], dest: Path) -> Path:
 
 # ---------------------------------------------------------------- the rehearsal
 
-def _free_port() -> int:
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def launch(folder: Path, log_path: Path, timeout: float = 300):
+def launch(folder: Path, log_path: Path, timeout: float = 300) -> appserver.AppServer:
     """``python app.py`` in ``folder`` as a Space runs it: COLORLAB_* unset, that folder as the
-    working directory and nothing else on the path. Returns (process, url, seconds to answer)."""
-    import urllib.request
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COLORLAB_") and k != "PYTHONPATH"}
-    port = _free_port()
-    env.update(GRADIO_SERVER_NAME="127.0.0.1", GRADIO_SERVER_PORT=str(port), GRADIO_ANALYTICS_ENABLED="False",
-               GRADIO_TEMP_DIR=str(log_path.parent / f"gradio-tmp-{port}"), PYTHONDONTWRITEBYTECODE="1")
-    t0 = time.perf_counter()
-    log = open(log_path, "wb")
-    proc = subprocess.Popen([sys.executable, "app.py"], cwd=folder, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    while time.perf_counter() - t0 < timeout:
-        if proc.poll() is not None:
-            tail = log_path.read_text(errors="replace").strip().splitlines()[-8:]
-            raise SpaceError(f"app.py exited with code {proc.returncode} before serving:\n    " + "\n    ".join(tail))
-        try:
-            with urllib.request.urlopen(url, timeout=5) as r:
-                if r.status == 200:
-                    return proc, url, time.perf_counter() - t0
-        except OSError:
-            time.sleep(0.3)
-    proc.kill()
-    raise SpaceError(f"app.py did not answer within {timeout:.0f} s")
+    working directory and nothing else on the path."""
+    try:
+        return appserver.start(folder, log_path=log_path, clean=True, timeout=timeout)
+    except appserver.LaunchError as exc:
+        raise SpaceError(str(exc)) from exc
 
 
 def declared_endpoints(app_file: Path) -> list[str]:
     """The ``api_name``s the app's source names: each must be served."""
     return sorted(set(re.findall(r"api_name\s*=\s*[\"']([A-Za-z0-9_]+)[\"']", app_file.read_text())))
-
-
-def _arguments(params: list[dict], photo: Path) -> dict:
-    """Keyword arguments for one endpoint: a photo for file/image inputs, the default where there
-    is one, otherwise the first allowed value or an empty one of the right kind."""
-    from gradio_client import handle_file
-    kwargs = {}
-    for p in params:
-        name = p.get("parameter_name") or p.get("label")
-        comp = str(p.get("component", "")).lower()
-        typ = p.get("type") or {}
-        if comp in ("file", "image", "imageeditor", "imageslider"):
-            kwargs[name] = [handle_file(str(photo))] if typ.get("type") == "array" else handle_file(str(photo))
-        elif p.get("parameter_has_default"):
-            continue
-        else:
-            enum = typ.get("enum") or (typ.get("items") or {}).get("enum")
-            empty = {"checkboxgroup": [], "number": 1, "slider": 0, "checkbox": False,
-                     "dropdown": None, "radio": None}.get(comp, "")
-            kwargs[name] = (enum[:1] if comp == "checkboxgroup" else enum[0]) if enum else empty
-    return kwargs
 
 
 # A refusal the app gives on purpose (no open study yet, no organiser token configured) is an
@@ -313,8 +272,8 @@ def ui_signature(url: str) -> list[str]:
     events, from /config. An app that quietly leaves out a part (e.g. the examples gallery when
     the example photos are missing) has a different signature."""
     config = _config(url)
-    comps = [f"{c.get('type')}:{(c.get('props') or {}).get('label') or ''}:{(c.get('props') or {}).get('elem_id') or ''}"
-             for c in config.get("components", [])]
+    props = [(c.get("type"), c.get("props") or {}) for c in config.get("components", [])]
+    comps = [f"{kind}:{p.get('label') or ''}:{p.get('elem_id') or ''}" for kind, p in props]
     def name(d):   # unnamed events are numbered in order by Gradio: compare them by shape only
         n = str(d.get("api_name") or "")
         return "-" if not n or n.startswith("false") else n
@@ -323,22 +282,13 @@ def ui_signature(url: str) -> list[str]:
     return sorted(comps) + sorted(events)   # components first: they name what is missing
 
 
-def stop_process(proc: subprocess.Popen, timeout: float = 30) -> None:
-    """Terminate a launched app; kill it if it has not exited within ``timeout`` seconds."""
-    proc.terminate()
-    try:
-        proc.wait(timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-
-
 def reference_signature(root: Path, log_path: Path) -> list[str]:
     """The UI signature of the app run from the repository itself (same environment as the Space)."""
-    proc, url, _ = launch(Path(root), log_path)
+    server = launch(Path(root), log_path)
     try:
-        return ui_signature(url)
+        return ui_signature(server.url)
     finally:
-        stop_process(proc)
+        server.stop()
 
 
 def call_every_endpoint(url: str, photo: Path, expected: list[str], downloads: Path) -> list[str]:
@@ -356,7 +306,7 @@ def call_every_endpoint(url: str, photo: Path, expected: list[str], downloads: P
         t0 = time.perf_counter()
         try:
             if positional is None:
-                client.predict(api_name=name, **_arguments(params, photo))
+                client.predict(api_name=name, **appserver.endpoint_arguments(params, photo))
             else:
                 client.predict(*positional, api_name=name)
             status = "ok"
@@ -399,17 +349,18 @@ def check(root: Path | str = ROOT, rules: tuple[Rule, ...] = RULES, exclude=(), 
             photo = tmp / "photo.png"
             Image.new("RGB", (64, 48), (180, 90, 40)).save(photo)
         try:
-            proc, url, seconds = launch(folder, tmp / "app.log")
+            server = launch(folder, tmp / "app.log")
         except SpaceError as exc:
             return [str(exc)]
-        print(f"  app answered after {seconds:.1f} s", flush=True)
+        url = server.url
+        print(f"  app answered after {server.seconds:.1f} s", flush=True)
         try:
             meta = front_matter(folder / "README.md")
             problems += call_every_endpoint(url, photo, declared_endpoints(folder / meta["app_file"]),
                                             tmp / "downloads")
             space_ui = ui_signature(url)
         finally:
-            stop_process(proc)
+            server.stop()
         if compare_with_repository and not problems:
             try:
                 repo_ui = reference_signature(Path(root), tmp / "repo-app.log")
@@ -468,9 +419,10 @@ def _version(root) -> str:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m colorlab.space", description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m colorlab.tools.space", description=__doc__.split("\n\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
-    c = sub.add_parser("check", help="offline rehearsal: build the file set, validate it, launch it, call every endpoint")
+    c = sub.add_parser("check",
+                       help="offline rehearsal: build the file set, validate it, launch it, call every endpoint")
     c.add_argument("--no-launch", action="store_true", help="only plan and validate")
     d = sub.add_parser("deploy", help="create the Space if needed and upload exactly the file set")
     d.add_argument("--repo", required=True, metavar="USER/NAME")
