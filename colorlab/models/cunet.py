@@ -21,7 +21,7 @@ class CUNet(nn.Module):
                                      conv_bn_relu(c[3], c[3]))
         self.ups = nn.ModuleList([nn.ConvTranspose2d(c[3], c[2], 2, 2), nn.ConvTranspose2d(c[2], c[1], 2, 2),
                                   nn.ConvTranspose2d(c[1], c[0], 2, 2)])
-        self.dec = nn.ModuleList([double_conv(2 * c[2], c[2]), double_conv(2 * c[1], c[1]), double_conv(2 * c[0], c[0])])
+        self.dec = nn.ModuleList([double_conv(2 * c[i], c[i]) for i in (2, 1, 0)])
         self.head = nn.Conv2d(c[0], out_channels, 1)
 
     def forward(self, x):

@@ -6,7 +6,7 @@ chroma channels in [-1, 1] (tanh) at the same H x W. H and W must be multiples o
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch.nn as nn
 
