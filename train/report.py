@@ -296,7 +296,7 @@ def comparisons_markdown(models: list[dict]) -> str:
     head = " | ".join(f"Δ {h.split(' ')[0]}" for _, h, _ in COLUMNS)
     out = ["**Paired differences** (same photos, 95% paired bootstrap intervals; an interval that excludes 0 "
            "is a difference beyond the sampling of photos, not yet beyond the training seed: see "
-           "[docs/claims.md](docs/claims.md)).", "",
+           "[claims.md](claims.md)).", "",   # the link is relative to docs/results.md
            "Grey input per category (mean [95% CI]):", "",
            "| category | photos | " + " | ".join(h for _, h, _ in COLUMNS) + " |", "|---|---|" + "---|" * len(COLUMNS)]
     cats = list(by_category(scored_models))
