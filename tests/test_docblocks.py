@@ -5,7 +5,8 @@ test_shipped.py regenerate the results in full).
   on its page, once; every registered block is there;
 * hints and bench: regenerated from docs/hints_curve.json and bench/results.json and compared;
 * results and headline (bootstrap intervals: too slow here): their stamp names the current
-  sidecars and per-image scores, and their text is the generated one (no hand edits).
+  sidecars and per-image scores, and their text is the generated one (no hand edits);
+* the pages generated whole: docs/claims.md by its stamp, bench/soak.md regenerated from its JSON.
 """
 from __future__ import annotations
 
@@ -61,6 +62,24 @@ def test_results_blocks_are_stamped_with_the_current_inputs(name):
     want = docblocks.files_digest(report.inputs(WEIGHTS_DIR, ROOT / "docs" / "scores"))
     assert inputs == want, (f"the {name} block was made from other sidecars or scores: "
                             "rerun `python -m train.report` (after `python -m train.scores`)")
+
+
+def test_claims_page_is_stamped_with_the_current_scores():
+    """docs/claims.md is generated whole by `python -m train.claims` (bootstrap: ~30 s), so it is
+    checked by its stamp like the results."""
+    from train import claims
+    body, inputs, unedited = docblocks.read_stamp((ROOT / "docs" / "claims.md").read_text())
+    assert inputs is not None and unedited, "docs/claims.md is not as train.claims wrote it: rerun it"
+    scores = ROOT / "docs" / "scores"
+    want = docblocks.files_digest(claims.inputs(scores, [scores / "claims"], ROOT / "docs" / "seeds.json"))
+    assert inputs == want, "docs/claims.md was made from other scores: rerun `python -m train.claims`"
+
+
+def test_soak_page_is_what_the_stored_run_gives():
+    from bench import soak
+    data = json.loads((ROOT / "bench" / "soak.json").read_text())
+    assert (ROOT / "bench" / "soak.md").read_text() == soak.render(data), (
+        "bench/soak.md is not what bench/soak.json gives: rerun `python -m bench.soak`")
 
 
 def test_replace_and_stamp_round_trip(tmp_path):

@@ -43,6 +43,8 @@ from pathlib import Path
 
 import numpy as np
 
+from colorlab.tools import docblocks
+
 from . import seeds as seeds_mod
 from .scores import GREY, Scores
 from .stats import Interval, paired_diff_ci, stratified_mean_ci
@@ -397,6 +399,12 @@ def claims_json(results: list[dict]) -> list[dict]:
     return out
 
 
+def inputs(scores: Path, extra: list[Path], seeds: Path) -> list[Path]:
+    """The files the claims are made from: the per-image scores (main and extra runs) and the seed spread."""
+    files = [p for folder in (scores, *extra) if Path(folder).is_dir() for p in sorted(Path(folder).glob("*.json"))]
+    return files + ([Path(seeds)] if Path(seeds).is_file() else [])
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m train.claims", description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "claims.md")
@@ -431,7 +439,8 @@ def main(argv=None) -> int:
                f"{', '.join(f'`{shown(p)}`' for p in args.extra) or 'none'}) and the seed spread in "
                f"`{shown(args.seeds)}`" + ("" if seeds else " (not there yet: intervals alone)"))
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(claims_markdown(results, sources))
+    args.out.write_text(docblocks.stamp(claims_markdown(results, sources),
+                                        docblocks.files_digest(inputs(args.scores, args.extra, args.seeds))))
     if args.json:
         args.json.write_text(json.dumps(claims_json(results), indent=1) + "\n")
     for e in results:
