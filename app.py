@@ -38,7 +38,8 @@ from colorlab.checkpoints import CATEGORIES, get_model, list_checkpoints
 from colorlab.hints import MIN_REACH, POINT_REACH, from_json, tint_of
 from colorlab.pipeline import accepts_hints, colour_at
 from colorlab.diagnostics import artifact_heatmap, channel_views, hue_artifact_map
-from colorlab.imaging import MAX_PIXELS, ImageError
+from colorlab.imaging import MAX_PIXELS, ImageError, load_reduced
+from colorlab.serving.limits import TINT_PIXELS
 from colorlab.studies import stats as study_stats
 from colorlab.serving import hint_editor, hosting, runs, tables, uploads
 from colorlab.serving.curves import plot_curves
@@ -199,10 +200,11 @@ def toggle_tint(on, colour, hints_json=""):
 
 @user_errors
 def tint_from_photo(photo, on, hints_json=""):
-    """The tint taken from a colour reference photo (its mean a, b)."""
+    """The tint taken from a colour reference photo (its mean a, b, at most TINT_PIXELS)."""
     if photo is None:
         return gr.update(), hints_json
-    colour = tint_of(np.asarray(uploads.read_upload(photo).image))
+    with GATE.quick():   # CPU work like any other; its statistics at TINT_PIXELS, not the photo's size
+        colour = tint_of(np.asarray(load_reduced(photo, TINT_PIXELS)))
     return colour, hint_editor.set_tint(hints_json, colour) if on else hints_json
 
 

@@ -15,7 +15,8 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps
 
-MAX_PIXELS = 40_000_000   # 40 megapixels: about 2 GB peak at float32 in the pipeline
+from .serving.limits import MAX_PIXELS  # 40 megapixels (docs/space.md)
+
 IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".gif"}
 
 
@@ -45,8 +46,8 @@ def _open(src) -> Image.Image:
     except Image.UnidentifiedImageError:
         # PIL's own message embeds a file object's repr; say what the user needs to know.
         raise ImageError("not a readable image (unknown format or corrupt header)") from None
-    except Exception as exc:
-        raise ImageError(f"not a readable image ({type(exc).__name__}: {exc})") from None
+    except Exception as exc:  # noqa: BLE001 - any failure to parse is the file's fault
+        raise ImageError(f"not a readable image ({exc})") from None
 
 
 def find_images(root) -> list[Path]:
@@ -100,8 +101,39 @@ def load_image(src, max_pixels: int = MAX_PIXELS) -> Image.Image:
         return to_rgb(img)
     except ImageError:
         raise
-    except Exception as exc:
-        raise ImageError(f"could not decode image ({type(exc).__name__}: {exc})") from None
+    except Exception as exc:  # noqa: BLE001 - any decoder failure is the file's fault
+        raise ImageError(f"could not decode image ({exc})") from None
+
+
+def load_reduced(src, max_pixels: int, limit: int = MAX_PIXELS) -> Image.Image:
+    """Like ``load_image``, but the image comes back at most ``max_pixels`` (area-averaged,
+    aspect kept): for statistics that do not need every pixel. A JPEG is decoded at a reduced
+    scale directly (PIL's ``draft``), so a 40-MP photo never exists at full size in memory;
+    other formats are decoded, then reduced. ``limit`` bounds the file's own pixel count."""
+    img = _open(src)
+    w, h = img.size
+    if w < 1 or h < 1:
+        raise ImageError("image has no pixels")
+    if w * h > limit:
+        raise ImageError(f"image is {w}x{h} = {w * h / 1e6:.1f} megapixels; the limit is {limit / 1e6:.0f}")
+    f = min(1.0, (max_pixels / (w * h)) ** 0.5)
+    try:
+        if img.format == "JPEG" and f < 1:
+            img.draft("RGB", (max(1, int(w * f)), max(1, int(h * f))))   # scale >= the size asked
+        img.load()
+        factor = int(img.size[0] / max(1.0, f * w))   # what the draft did not reduce yet
+        if factor > 1 and img.mode in ("L", "RGB", "RGBA", "LA", "I", "F", "CMYK"):
+            img = img.reduce(factor)    # box-averaged before any conversion: no full-size copy
+        img = to_rgb(ImageOps.exif_transpose(img))
+    except ImageError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any decoder failure is the file's fault
+        raise ImageError(f"could not decode image ({exc})") from None
+    w, h = img.size
+    if w * h > max_pixels:
+        f = (max_pixels / (w * h)) ** 0.5
+        img = img.resize((max(1, int(w * f)), max(1, int(h * f))), Image.Resampling.BOX)
+    return img
 
 
 def array_to_tensor(arr: np.ndarray) -> torch.Tensor:

@@ -16,19 +16,27 @@ from .colorspaces import grey_to_L, lab_to_rgb_in_gamut, rgb_to_grey, rgb_to_lab
 from .hints import NO_HINTS, Hints, confidence, hint_maps, make_hints, prior
 from .imaging import MAX_PIXELS, array_to_tensor, load_image, tensor_to_array, tensor_to_pil
 from .recent import Recent
+from .serving.limits import MAX_HINT_WORK, MAX_NET_PIXELS, MAX_RENDER
 
-MAX_RENDER = 1024   # cap on the short side the network runs at, whatever is asked
 BAND_PIXELS = 1 << 17   # pixels per band of the full-resolution colour conversion
 
 
-def net_shape(h: int, w: int, render_size: int | None, multiple: int) -> tuple[int, int]:
+def net_shape(h: int, w: int, render_size: int | None, multiple: int, points: int = 0) -> tuple[int, int]:
     """Size the network runs at: short side ``render_size`` (None: native), aspect kept,
-    each side rounded to a multiple of ``multiple`` and at least one multiple."""
+    each side rounded to a multiple of ``multiple`` and at least one multiple. Whatever is
+    asked, the short side is at most ``MAX_RENDER`` and the area at most ``MAX_NET_PIXELS``
+    (the network's memory grows with its area: about 0.5 GB per megapixel) and, with
+    ``points`` point hints, at most ``MAX_HINT_WORK / points`` (their cost is points x area)."""
+    cap = min(MAX_NET_PIXELS, MAX_HINT_WORK // max(1, points))
     short = min(h, w) if render_size is None else int(render_size)
     short = max(multiple, min(short, MAX_RENDER))
     scale = short / min(h, w)
     long_cap = 4 * short            # very thin images: keep the work bounded
     hh, ww = min(h * scale, long_cap), min(w * scale, long_cap)
+    if hh * ww > cap:               # a wide photo, a large render size or many points: shrink, aspect kept
+        f = (cap / (hh * ww)) ** 0.5
+        hh, ww = hh * f, ww * f
+        return (max(multiple, int(hh / multiple) * multiple), max(multiple, int(ww / multiple) * multiple))
     return (max(multiple, int(round(hh / multiple)) * multiple),
             max(multiple, int(round(ww / multiple)) * multiple))
 
@@ -95,7 +103,7 @@ def resolve_hints(model: Colorizer, hints=None, tint=None) -> Hints:
 def _net_input(model: Colorizer, grey: torch.Tensor, render_size, hints: Hints = NO_HINTS):
     """(network input, hint maps or None, the grey in [0, 1]) at the network's size."""
     size = net_shape(*grey.shape[-2:], render_size if render_size else model.render_size,
-                     getattr(model.net, "size_multiple", 32))
+                     getattr(model.net, "size_multiple", 32), len(hints.points) if accepts_hints(model) else 0)
     small = _small_grey(grey, size)
     x = model.space.net_input(small)
     return (_nhwc(x) if _channels_last(model.net) else x), _hint_input(model, hints, small), small

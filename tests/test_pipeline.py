@@ -12,6 +12,7 @@ from colorlab.colorspaces import grey_to_L, rgb_to_grey, rgb_to_lab
 from colorlab.imaging import ImageError, pil_to_tensor
 from colorlab.metrics import grey_baseline
 from colorlab.pipeline import colorize, colorize_batch, grey_tensor, net_shape, predict
+from colorlab.serving.limits import MAX_HINT_WORK
 
 SPACES = ("lab", "hsv", "rgb")
 
@@ -101,10 +102,18 @@ def load_size(src):
     (72, 96, None, 32, (64, 96)),       # native, rounded to multiples of 32
     (1, 1, 64, 64, (64, 64)),           # at least one multiple
     (3, 1000, 64, 4, (64, 256)),        # very thin: the long side is capped at 4x the short
-    (4000, 3000, 2048, 8, (1368, 1024)),  # render size capped at MAX_RENDER
+    (4000, 3000, 640, 8, (856, 640)),     # within both caps: as asked
+    (4000, 3000, 2048, 8, (1176, 880)),   # short side capped at MAX_RENDER, then the area at MAX_NET_PIXELS
+    (1024, 4096, 1024, 32, (512, 2048)),  # a wide photo at the largest render size: area-capped, aspect kept
 ])
 def test_net_shape(h, w, render, multiple, expected):
     assert net_shape(h, w, render, multiple) == expected
+
+
+def test_many_points_shrink_the_network_to_the_hint_work_limit():
+    assert net_shape(3000, 4000, 1024, 32, points=64) == net_shape(3000, 4000, 1024, 32)   # 64 x 1 MP: within
+    h, w = net_shape(3000, 4000, 1024, 32, points=256)
+    assert h * w * 256 <= MAX_HINT_WORK and abs(w / h - 4 / 3) < 0.1 and h >= 384
 
 
 @pytest.mark.parametrize("space", SPACES)

@@ -32,6 +32,10 @@ SPREAD_SCALE = 8.0       # network pixels over which a point's closeness falls b
 # 6 and 9 on faces and general, and was within 0.1 dB of the best on landscapes; against
 # plain inverse-distance weighting it gained +0.6 / +1.3 / +0.5 dB (faces / landscapes / general).
 GUIDE_SIGMA = 12.0
+# Points x pixels per band of ``spread`` and ``confidence`` (8 MiB per float32 temporary):
+# the hint maps' extra memory is a few times this, not points x height x width floats
+# (with 256 points at a 1024 x 4096 network size that was about 17 GB).
+SPREAD_BAND = 1 << 21
 
 
 def point_cells(points, size: tuple[int, int]) -> list[tuple[int, int]]:
@@ -45,16 +49,28 @@ def point_lightness(lightness: torch.Tensor, cells) -> torch.Tensor:
     return torch.stack([lightness[r, c] for r, c in cells]).float()
 
 
-def _log_weights(centres: torch.Tensor, size: tuple[int, int], guide=None) -> tuple[torch.Tensor, torch.Tensor]:
-    """(log weight of each point at each pixel (K, h, w), squared distances (K, h, w)): see ``spread``."""
+def _bands(points: int, h: int, w: int) -> list[slice]:
+    """Row ranges of an h x w grid such that points x rows x w is at most ``SPREAD_BAND``
+    (one row at least): ``spread`` and ``confidence`` work band by band."""
+    step = max(1, SPREAD_BAND // max(1, points * w))
+    return [slice(r, min(r + step, h)) for r in range(0, h, step)]
+
+
+def _log_weights(centres: torch.Tensor, size: tuple[int, int], guide=None,
+                 rows: slice | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """(log weight of each point at each pixel (K, r, w), squared distances (K, r, w)) for
+    the grid's rows ``rows`` (None: all h of them): see ``spread``."""
     h, w = size
-    gy = torch.arange(h, dtype=torch.float32) + 0.5
+    rows = slice(0, h) if rows is None else rows
+    gy = torch.arange(rows.start, rows.stop, dtype=torch.float32) + 0.5
     gx = torch.arange(w, dtype=torch.float32) + 0.5
-    d2 = (gx.view(1, 1, w) - centres[:, 0].view(-1, 1, 1)) ** 2 + (gy.view(1, h, 1) - centres[:, 1].view(-1, 1, 1)) ** 2
+    dx, dy = gx.view(1, 1, w) - centres[:, 0].view(-1, 1, 1), gy.view(1, -1, 1) - centres[:, 1].view(-1, 1, 1)
+    d2 = dx ** 2 + dy ** 2
+    del dx, dy
     logw = -torch.log(d2 + 0.25)       # +0.25: a pixel's own hint counts as half a pixel away
     if guide is not None:
         lightness, point_l = guide
-        logw = logw - (lightness.view(1, h, w) - point_l.view(-1, 1, 1)) ** 2 / (2 * GUIDE_SIGMA ** 2)
+        logw -= (lightness[rows].view(1, -1, w) - point_l.view(-1, 1, 1)) ** 2 / (2 * GUIDE_SIGMA ** 2)
     return logw, d2
 
 
@@ -67,11 +83,20 @@ def spread(centres: torch.Tensor, ab: torch.Tensor, size: tuple[int, int],
     the naive-propagation baseline's weighting (``colorlab.hints.baselines``). With ``guide`` =
     (the photo's L* (h, w), each point's L* (K,)), point k's weight at a pixel is also
     multiplied by exp(-(L - L_k)^2 / (2 GUIDE_SIGMA^2)): a colour spreads over what looks
-    like the surface it was given on (a cross-bilateral filter of the points)."""
-    logw, d2 = _log_weights(centres, size, guide)
-    close = torch.exp(-d2.min(0, keepdim=True).values.sqrt() / SPREAD_SCALE)
-    # Normalised in log space, so that a pixel unlike every point still gets a finite mix.
-    return torch.einsum("khw,kc->chw", torch.softmax(logw, 0), ab.float()), close
+    like the surface it was given on (a cross-bilateral filter of the points).
+
+    Memory: computed in bands of rows (``_bands``), so the (K, rows, w) temporaries stay
+    under ``SPREAD_BAND`` floats each whatever K and the grid's size; a pixel's value does
+    not depend on the band it is in."""
+    h, w = size
+    mix, close, ab = torch.empty(2, h, w), torch.empty(1, h, w), ab.float()
+    for rows in _bands(len(centres), h, w):
+        logw, d2 = _log_weights(centres, size, guide, rows)
+        close[:, rows] = torch.exp(-d2.min(0, keepdim=True).values.sqrt() / SPREAD_SCALE)
+        del d2
+        # Normalised in log space, so that a pixel unlike every point still gets a finite mix.
+        mix[:, rows] = torch.einsum("khw,kc->chw", torch.softmax(logw, 0), ab)
+    return mix, close
 
 
 def confidence(hints: Hints, lightness: torch.Tensor) -> torch.Tensor:
@@ -84,18 +109,20 @@ def confidence(hints: Hints, lightness: torch.Tensor) -> torch.Tensor:
     the points' lightness-guided weights (``spread``) at the pixel and r = ``hints.reach``
     times the short side. A point of equal L* at distance d gets r^2 / (r^2 + d^2) (a pixel
     2 GUIDE_SIGMA lighter or darker weighs it e^-2 as much); many points nearby, close to 1.
-    ``lightness`` (N, 1, h, w): the photos' L*."""
+    ``lightness`` (N, 1, h, w): the photos' L*. Banded like ``spread`` (bounded memory)."""
     n, _, h, w = lightness.shape
+    out = lightness.new_zeros(n, 1, h, w, dtype=torch.float32)
     if not hints.points:
-        return lightness.new_zeros(n, 1, h, w)
+        return out
     cells = point_cells(hints.points, (h, w))
     centres = torch.tensor([(c + 0.5, r + 0.5) for r, c in cells])
     log_r2 = 2 * float(np.log(hints.reach * min(h, w)))
-    out = []
-    for light in lightness[:, 0].float():
-        logw, _ = _log_weights(centres, (h, w), (light, point_lightness(light, cells)))
-        out.append(torch.sigmoid(torch.logsumexp(logw, 0, keepdim=True) + log_r2))
-    return torch.stack(out)
+    for i, light in enumerate(lightness[:, 0].float()):
+        guide = (light, point_lightness(light, cells))
+        for rows in _bands(len(cells), h, w):
+            logw, _ = _log_weights(centres, (h, w), guide, rows)
+            out[i, :, rows] = torch.sigmoid(torch.logsumexp(logw, 0, keepdim=True) + log_r2)
+    return out
 
 
 def hint_maps(hints: Hints, size: tuple[int, int], batch: int = 1,

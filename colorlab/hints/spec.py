@@ -21,8 +21,8 @@ import numpy as np
 import torch
 
 from ..colorspaces import lab_to_rgb, rgb_to_lab
+from ..serving.limits import MAX_POINTS
 
-MAX_POINTS = 256
 # How far (a fraction of the short side) a lone point's say reaches before the model's own
 # colour takes over (``confidence``); the user may change it. Chosen on val photos (24-70 per
 # model, the shipped models, against no blend): at 1.0 one foreign point recolours about

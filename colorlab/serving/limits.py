@@ -1,0 +1,58 @@
+"""Every limit the server enforces, in one place (documented together in docs/space.md).
+
+A public Space is open to anyone, so each request's memory, time and disk must be bounded
+whatever the client sends. The library (``colorlab.imaging``, ``colorlab.pipeline``,
+``colorlab.hints``) takes its caps from here too, so the CLI and the app agree. This module
+is a leaf: it imports nothing from colorlab (anything may import it without a cycle).
+
+Environment overrides are read once, at import, for the deployment knobs only (queue size,
+concurrency, scratch budget); the caps that bound a request's memory are constants.
+"""
+from __future__ import annotations
+
+import os
+
+
+def _env_int(name: str, default: int, low: int = 1) -> int:
+    try:
+        return max(low, int(os.environ.get(name, default)))
+    except ValueError:
+        return default
+
+
+MB = 1024 ** 2
+
+# ---------------------------------------------------------------- one request's work (memory)
+MAX_PIXELS = 40_000_000        # a photo's pixels (decoded); larger files are refused from the header
+MAX_POINTS = 256               # point hints in one request
+MAX_HINTS_CHARS = 64 * 1024    # the hints JSON text (256 points take about 9 KB)
+MAX_RENDER = 1024              # the short side the network may be asked to run at
+MAX_NET_PIXELS = MAX_RENDER ** 2   # ...and at most this many network pixels, whatever the aspect ratio
+# Point hints cost points x network pixels (each point is weighed at every pixel): above this
+# product the network's area is reduced to MAX_HINT_WORK / points (64 points: 1 MP still;
+# 256 points: 0.26 MP, 512 x 512), so a request's time stays bounded too.
+MAX_HINT_WORK = 1 << 26
+TINT_PIXELS = 1_000_000        # a tint reference photo's colour statistics are taken at this size
+
+# ---------------------------------------------------------------- HTTP
+MAX_UPLOAD_BYTES = 50 * MB     # one uploaded file (Gradio's max_file_size; said in the upload boxes)
+MAX_UPLOAD_TEXT = "50 MB"
+MAX_BODY_BYTES = 1 * MB        # any other request body (JSON API calls)
+UPLOAD_BODY_BYTES = MAX_UPLOAD_BYTES + 1 * MB   # an upload request: the file plus its multipart framing
+
+# ---------------------------------------------------------------- queue and fair share
+CONCURRENCY = _env_int("COLORLAB_CONCURRENCY", 1)       # inference jobs at once (the CPU gate's slots)
+QUEUE_SIZE = _env_int("COLORLAB_QUEUE_SIZE", 64)        # events waiting, all clients together
+PER_SESSION_EVENTS = 3         # one browser tab (Gradio session): events waiting or running at once
+PER_CLIENT_EVENTS = 8          # one client address (all its tabs and sessions): events waiting or running
+PER_CLIENT_COMPARES = 1        # one client address: Compare jobs waiting or running
+COMPARE_SLOTS = 1              # Compares running at once (each takes the CPU model by model)
+RETRY_AFTER = 10               # seconds a refused client is told to wait before trying again
+
+# ---------------------------------------------------------------- disk (per instance)
+SCRATCH_TTL = 3600             # seconds a response's files (downloads, plots) are kept
+SCRATCH_MAX_BYTES = _env_int("COLORLAB_SCRATCH_MB", 1024) * MB   # scratch + Gradio cache, together
+PRUNE_EVERY = 30               # seconds between looks for expired or excess files
+GRADIO_CACHE_TTL = 3600        # Gradio's own cache (uploads and returned files): same age limit
+
+__all__ = [name for name in dir() if name.isupper()]
