@@ -23,9 +23,6 @@ from __future__ import annotations
 import functools
 import logging
 import os
-import shutil
-import tempfile
-import time
 from pathlib import Path
 
 import gradio as gr
@@ -38,8 +35,12 @@ from colorlab.checkpoints import CATEGORIES, get_model, list_checkpoints
 from colorlab.hints import MIN_REACH, POINT_REACH, from_json, tint_of
 from colorlab.pipeline import accepts_hints, colour_at
 from colorlab.diagnostics import artifact_heatmap, channel_views, hue_artifact_map
-from colorlab.imaging import MAX_PIXELS, ImageError, load_reduced
+from colorlab.imaging import MAX_PIXELS, load_reduced
+from colorlab.serving.admission import COMPARE_ID, FairShare, launch_options
+from colorlab.serving.errors import public_message
+from colorlab.serving import limits
 from colorlab.serving.limits import TINT_PIXELS
+from colorlab.serving.scratch import Scratch, instance_root, private_dir
 from colorlab.studies import stats as study_stats
 from colorlab.serving import hint_editor, hosting, runs, tables, uploads
 from colorlab.serving.curves import plot_curves
@@ -47,58 +48,55 @@ from colorlab.serving.memory import start_trimmer, tune_malloc
 from colorlab.serving.scheduling import CpuGate
 
 APP_VERSION = colorlab.__version__
+INSTANCE = instance_root()   # this instance's private folder; GRADIO_TEMP_DIR (Gradio's cache) points into it
 MALLOC_TUNED = tune_malloc()   # flat resident memory over many image requests (colorlab/serving/memory.py)
 start_trimmer()
-INFERENCE_LIMIT = int(os.environ.get("COLORLAB_CONCURRENCY", "1"))
-QUEUE_SIZE = int(os.environ.get("COLORLAB_QUEUE_SIZE", "64"))
+INFERENCE_LIMIT = limits.CONCURRENCY
+QUEUE_SIZE = limits.QUEUE_SIZE
 CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 torch.set_num_threads(max(1, CORES // max(1, INFERENCE_LIMIT)))   # concurrent jobs share the cores
-MAX_UPLOAD = "50mb"
-SCRATCH = Path(tempfile.gettempdir()) / "colorlab-app"
-SCRATCH_TTL = 3600          # downloads and plots older than this are removed
-SCRATCH_PRUNE_EVERY = 60    # seconds between looks for expired scratch folders
-_last_prune = 0.0
+# Each response's files and Gradio's cache, in this instance's folder, pruned by age and total size
+SCRATCH = Scratch(INSTANCE, others=(Path(os.environ["GRADIO_TEMP_DIR"]),))
 GATE = CpuGate(INFERENCE_LIMIT)   # quick jobs go ahead of Compare's next model (colorlab.serving.scheduling)
 SPACE_CHOICES = [("LAB", "lab"), ("HSV", "hsv"), ("RGB", "rgb")]
 log = logging.getLogger("colorlab.app")
 STORAGE = hosting.choose_storage()   # $COLORLAB_DATA, else a Space's /data if writable, else ./data
-store = studies.StudyStore(STORAGE.directory)   # studies, sessions and answers (SQLite, WAL)
+store = studies.StudyStore(private_dir(STORAGE.directory))   # studies, sessions and answers (SQLite, WAL)
+private_dir(STORAGE.directory)   # the database files just made: 0600 in a 0700 folder
 lab = studies.Lab(store, warm_on_publish=True)   # a new study's pictures are prepared in the background
 
 
 # ---------------------------------------------------------------- plumbing
 
 def user_errors(fn):
-    """Every failure reaches the user as a gr.Error with a readable message, never a traceback."""
+    """Every failure reaches the user as a short gr.Error: a user's mistake with its message,
+    anything else as an error id logged in full; never a server path or an exception class
+    (``colorlab.serving.errors``). Every handler is wrapped in it."""
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
         except gr.Error:
             raise
-        except (ValueError, LookupError, OSError) as exc:   # ImageError, CheckpointError are ValueErrors
-            raise gr.Error(str(exc), print_exception=False) from None
-        except Exception as exc:   # noqa: BLE001 - logged here, reported briefly
-            log.exception("unexpected failure in %s", fn.__name__)
-            raise gr.Error(f"Something went wrong ({type(exc).__name__}); please try another image.") from None
+        except Exception as exc:   # noqa: BLE001 - the message is chosen (and logged) by public_message
+            raise gr.Error(public_message(exc, fn.__name__), print_exception=False) from None
+    return wrapper
+
+
+def gated(fn):
+    """Run the whole handler inside the CPU gate (``GATE.quick``): decoding the upload, the model
+    and the PNGs, so that a job waiting for the CPU holds no decoded photo and the server's
+    peak is one job's (docs/space.md)."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with GATE.quick():
+            return fn(*args, **kwargs)
     return wrapper
 
 
 def scratch_dir() -> Path:
-    """A fresh folder for one response's files; folders past their TTL are pruned (at most
-    once a minute, so a busy server does not scan thousands of folders per request)."""
-    global _last_prune
-    SCRATCH.mkdir(parents=True, exist_ok=True)
-    now = time.time()
-    if now - _last_prune > SCRATCH_PRUNE_EVERY:
-        _last_prune = now
-        for old in SCRATCH.iterdir():
-            try:
-                if now - old.stat().st_mtime > SCRATCH_TTL:
-                    shutil.rmtree(old, ignore_errors=True)
-            except OSError:
-                pass
-    return Path(tempfile.mkdtemp(dir=SCRATCH))
+    """A fresh private folder for one response's files (``colorlab.serving.scratch``)."""
+    return SCRATCH.new_dir()
 
 
 def png(image, directory: Path, name: str, grey_as_l: bool = False) -> str:
@@ -109,12 +107,11 @@ def png(image, directory: Path, name: str, grey_as_l: bool = False) -> str:
 
 
 def read(image) -> uploads.Upload:
+    """The upload (an ImageError names the file by its name only: ``user_errors``). Called
+    inside the CPU gate, so that jobs waiting for the CPU hold no decoded photo."""
     if not image:
         raise gr.Error("Upload a photo or pick an example first.", print_exception=False)
-    try:
-        return uploads.read_upload(image)
-    except ImageError as exc:   # name the file as the user knows it, not by its server path
-        raise gr.Error(str(exc).replace(str(image), Path(str(image)).name), print_exception=False) from None
+    return uploads.read_upload(image)
 
 
 def model_for(space: str, category: str) -> str:
@@ -131,6 +128,7 @@ def model_names() -> list[str]:
 # ---------------------------------------------------------------- colorize, compare, channels
 
 @user_errors
+@gated
 def preview(image, hints_json=""):
     """The photo as shown for clicking on, with the point hints drawn on it."""
     if not image:
@@ -151,6 +149,7 @@ def _hint_note(hints) -> str:
 
 
 @user_errors
+@gated
 def add_hint(image, evt: gr.SelectData, space="lab", category="general", render_size=0, saturation=1.0,
              hints_json=""):
     """A click on the photo: a point hint there, coloured as the model now colours that point."""
@@ -162,8 +161,7 @@ def add_hint(image, evt: gr.SelectData, space="lab", category="general", render_
     hints = parse_hints(hints_json)
     if hints and not accepts_hints(model):
         hints = None
-    with GATE.quick():
-        colour = colour_at(upload.image, model, x, y, int(render_size) or None, float(saturation), hints)
+    colour = colour_at(upload.image, model, x, y, int(render_size) or None, float(saturation), hints)
     new = hint_editor.add_point(hints_json, x, y, colour)
     return new, colour, len(hint_editor.rows(new))
 
@@ -199,12 +197,12 @@ def toggle_tint(on, colour, hints_json=""):
 
 
 @user_errors
+@gated
 def tint_from_photo(photo, on, hints_json=""):
-    """The tint taken from a colour reference photo (its mean a, b, at most TINT_PIXELS)."""
+    """The tint taken from a colour reference photo (its mean a, b, measured at TINT_PIXELS)."""
     if photo is None:
         return gr.update(), hints_json
-    with GATE.quick():   # CPU work like any other; its statistics at TINT_PIXELS, not the photo's size
-        colour = tint_of(np.asarray(load_reduced(photo, TINT_PIXELS)))
+    colour = tint_of(np.asarray(load_reduced(photo, TINT_PIXELS)))
     return colour, hint_editor.set_tint(hints_json, colour) if on else hints_json
 
 
@@ -217,12 +215,12 @@ def hints_view(image, hints_json=""):
 
 
 @user_errors
+@gated
 def colorize(image, space="lab", category="general", render_size=0, saturation=1.0, hints_json=""):
     upload = read(image)
     hints = parse_hints(hints_json)
     name = model_for(space, category)
-    with GATE.quick():
-        res = runs.run_model(upload, name, int(render_size) or None, float(saturation), hints)
+    res = runs.run_model(upload, name, int(render_size) or None, float(saturation), hints)
     stem, out = Path(str(image)).stem or "photo", scratch_dir()
     # the slider shows display size; up to that size its "after" is also the download
     path = png(uploads.display_image(res.image), out, f"{stem}-{name}.png")
@@ -240,23 +238,23 @@ def colorize(image, space="lab", category="general", render_size=0, saturation=1
 
 
 @user_errors
+@gated
 def full_png(image, space="lab", category="general", render_size=0, saturation=1.0, hints_json=""):
     """The full-resolution PNG of a colorization, made when asked for (large photos)."""
     upload = read(image)
     hints = parse_hints(hints_json)
     name = model_for(space, category)
-    with GATE.quick():
-        res = runs.run_model(upload, name, int(render_size) or None, float(saturation), hints)
+    res = runs.run_model(upload, name, int(render_size) or None, float(saturation), hints)
     return png(res.image, scratch_dir(), f"{Path(str(image)).stem or 'photo'}-{name}.png")
 
 
 @user_errors
 def compare(image, render_size=0, saturation=1.0, hints_json="", progress=gr.Progress()):
-    upload = read(image)
     hints = parse_hints(hints_json)
     if not list_checkpoints():
         raise gr.Error("No checkpoints are installed.")
-    upload = uploads.for_display(upload)   # every model on the display-size photo
+    with GATE.step():   # decoded and reduced as one step of the comparison
+        upload = uploads.for_display(read(image))   # every model on the display-size photo
     results, best = runs.compare_all(upload, int(render_size) or None, float(saturation),
                                          progress=lambda i, n, name: progress((i, n), desc=name, unit="models"),
                                          gate=GATE, hints=hints)
@@ -276,12 +274,12 @@ def compare(image, render_size=0, saturation=1.0, hints_json="", progress=gr.Pro
 
 
 @user_errors
+@gated
 def channels(image, space="lab", category="general", render_size=0, saturation=1.0, hints_json=""):
     upload = uploads.for_display(read(image))   # the views are for the eye: display size
     hints = parse_hints(hints_json)
     name = model_for(space, category)
-    with GATE.quick():
-        res = runs.run_model(upload, name, int(render_size) or None, float(saturation), hints, scored=False)
+    res = runs.run_model(upload, name, int(render_size) or None, float(saturation), hints, scored=False)
     pred = np.asarray(res.image)
     model_space = res.space
     out = scratch_dir()
@@ -505,14 +503,15 @@ def examples_list():
 def build() -> gr.Blocks:
     names = model_names()
     inference = {"concurrency_id": "inference", "concurrency_limit": INFERENCE_LIMIT}
-    with gr.Blocks(title="colorlab: greyscale photo colorization", delete_cache=(600, SCRATCH_TTL)) as demo:
+    with gr.Blocks(title="colorlab: greyscale photo colorization", delete_cache=(600, limits.GRADIO_CACHE_TTL)) as demo:
         gr.Markdown("# colorlab\nColorize greyscale photos with U-Net models trained in LAB, HSV or RGB on "
                     "faces, landscapes or general photos. A colour photo is turned grey first and kept as "
                     "the reference the result is scored against.")
         with gr.Tab("Colorize", id="colorize"):
             with gr.Row():
                 with gr.Column():
-                    image = gr.File(label=f"Photo (any image file up to {MAX_PIXELS // 1_000_000} MP)",
+                    image = gr.File(label=f"Photo (any image file up to {MAX_PIXELS // 1_000_000} MP "
+                                          f"and {limits.MAX_UPLOAD_TEXT})",
                                     file_types=["image"], type="filepath", elem_id="upload")
                     shown = gr.Image(label="Your photo (click to place a colour hint)", format="png",
                                      interactive=False, height=260, elem_id="preview")
@@ -538,7 +537,8 @@ def build() -> gr.Blocks:
                         tint_on = gr.Checkbox(False, label="Overall tint (the intended mean colour cast)", elem_id="tint-on")
                         with gr.Row():
                             tint_colour = gr.ColorPicker(value="#a08060", label="Tint", visible=False, elem_id="tint-colour")
-                            tint_photo = gr.File(label="…or take the tint from a colour photo of a similar scene",
+                            tint_photo = gr.File(label="…or take the tint from a colour photo of a similar scene "
+                                                       f"(up to {limits.MAX_UPLOAD_TEXT})",
                                                  file_types=["image"], type="filepath", visible=False, elem_id="tint-photo")
                         hints_json = gr.Textbox("", label="Hints as JSON (the CLI's format; editable)", lines=1,
                                                 elem_id="hints-json")
@@ -598,7 +598,8 @@ def build() -> gr.Blocks:
                     t_exp = gr.Number(value=0, precision=0, minimum=0, maximum=60000,
                                       label="Exposure limit in ms (0 = none)")
                 t_realism = gr.Checkbox(value=True, label="Single image: ask for the optional 1-5 realism score")
-                t_own = gr.File(label="Or your own photos instead of the study pool (optional)",
+                t_own = gr.File(label="Or your own photos instead of the study pool (optional; each up to "
+                                      f"{limits.MAX_UPLOAD_TEXT})",
                                 file_count="multiple", file_types=["image"])
                 with gr.Row():
                     publish = gr.Button("Publish study", elem_id="turing-publish")
@@ -674,7 +675,7 @@ def build() -> gr.Blocks:
         make_full.click(full_png, [image, space, category, render_size, saturation, hints_json], download,
                         api_name="full_png", **inference)
         compare_btn.click(compare, [image, render_size, saturation, hints_json], [grid, compare_table, compare_note],
-                          api_name="compare", concurrency_id="compare", concurrency_limit=1)
+                          api_name="compare", concurrency_id=COMPARE_ID, concurrency_limit=limits.COMPARE_SLOTS)
         channels_btn.click(channels, [image, space, category, render_size, saturation, hints_json],
                            [pred_views, ref_views, heat, heat_score], api_name="channels", **inference)
         turing_out = [session, t_image, t_left, t_right, t_text, single_box, pair_box, t_score, t_exposure]
@@ -701,10 +702,11 @@ def build() -> gr.Blocks:
         if names:
             demo.load(model_details, pick, [curves, card], api_name="model_details_initial")
     demo.queue(default_concurrency_limit=4, max_size=QUEUE_SIZE)
+    FairShare().install(demo)   # per-client caps and round-robin order (colorlab.serving.admission)
     return demo
 
 
 demo = build()
 
 if __name__ == "__main__":
-    demo.launch(max_file_size=MAX_UPLOAD, show_error=True)
+    demo.launch(**launch_options())   # body and upload limits, no monitoring (colorlab.serving.admission)

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from ..colorspaces import lab_to_rgb, rgb_to_lab
-from ..serving.limits import MAX_POINTS
+from ..serving.limits import MAX_HINTS_CHARS, MAX_POINTS
 
 # How far (a fraction of the short side) a lone point's say reaches before the model's own
 # colour takes over (``confidence``); the user may change it. Chosen on val photos (24-70 per
@@ -154,10 +154,14 @@ def make_hints(points=None, tint=None, reach=None) -> Hints:
 
 def from_json(data) -> Hints:
     """Hints from the CLI/API format (a dict or its JSON text): ``{"points": [[x, y, "#rrggbb"], ...],
-    "tint": "#rrggbb", "reach": r}``; all keys optional. Empty text means no hints."""
+    "tint": "#rrggbb", "reach": r}``; all keys optional. Empty text means no hints; text longer
+    than ``MAX_HINTS_CHARS`` is refused unread."""
     if data is None or (isinstance(data, str) and not data.strip()):
         return NO_HINTS
     if isinstance(data, str):
+        if len(data) > MAX_HINTS_CHARS:
+            raise ValueError(f"hints are {len(data)} characters long; at most {MAX_HINTS_CHARS} "
+                             f"({MAX_POINTS} points take about 9,000)")
         try:
             data = json.loads(data)
         except json.JSONDecodeError as exc:
