@@ -520,7 +520,18 @@ def main(argv=None) -> int:
     ap.add_argument("--page", type=Path, help="page whose bench block is filled (default docs/benchmarks.md)")
     ap.add_argument("--no-page", action="store_true", help="do not update the page (--quick never does)")
     ap.add_argument("--worker", nargs=2, metavar=("KIND", "SPEC"), help=argparse.SUPPRESS)
+    ap.add_argument("--hostile", action="store_true",
+                    help="only the hostile-traffic section (bench/hostile.py): one client floods while raters and "
+                         "visitors use the app; writes its section of bench/results.md")
+    ap.add_argument("--minutes", type=float, default=15, help="length of the hostile-traffic run")
     args = ap.parse_args(argv)
+    if args.hostile:
+        import importlib.util
+        spec = importlib.util.spec_from_file_location("colorlab_bench_hostile", ROOT / "bench" / "hostile.py")
+        hostile = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(hostile)
+        weights = ["--weights", str(args.weights)] if args.weights else []
+        return hostile.main(["--minutes", str(args.minutes), *weights])
     if args.worker:
         print(json.dumps(WORKERS[args.worker[0]](json.loads(args.worker[1]))))
         return 0
