@@ -1,8 +1,8 @@
 """Hostile traffic (issue 20): one client floods while honest raters and visitors use the app.
 
-    python bench/run.py --hostile --minutes 15      # the same as: python bench/hostile.py --minutes 15
+    python -m bench.run --hostile --minutes 15      # the same as: python -m bench.hostile --minutes 15
 
-``python app.py`` runs on a free loopback port (bench/run.py's launcher) with a temporary data
+``python app.py`` runs on a free loopback port (``colorlab.tools.appserver``) with a temporary data
 folder, an organiser token and ``COLORLAB_TRUSTED_PROXIES=127.0.0.1``: every simulated client
 sends its own ``X-Forwarded-For`` address, as a Space's proxy would, so the server tells them
 apart. For ``--minutes``:
@@ -33,19 +33,22 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from colorlab.tools import appserver
 
+ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "hostile-token"
 FLOOD_IP = "10.66.0.1"
 
 
-def _bench():
-    import importlib.util
-    spec = importlib.util.spec_from_file_location("colorlab_bench_run", ROOT / "bench" / "run.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+def status_mb(pid: int, key: str) -> float | None:
+    """A /proc/PID/status memory line (VmRSS, VmHWM) in MB; None once the process is gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(key + ":"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
 
 
 def make_photos(tmp: Path) -> dict[str, Path]:
@@ -115,18 +118,13 @@ def hostile(minutes: float, raters: int, visitors: int, flood_threads: int, ever
     from scipy.stats import linregress
 
     from colorlab.checkpoints import WEIGHTS_DIR, list_checkpoints
-    bench = _bench()
     weights = Path(weights or WEIGHTS_DIR)
     names = [m.name for m in list_checkpoints(weights)][:3]
     tmp = Path(tempfile.mkdtemp(prefix="colorlab-hostile-"))
     photos = make_photos(tmp)
-    saved = {k: os.environ.get(k) for k in ("COLORLAB_ORGANISER_TOKEN", "COLORLAB_TRUSTED_PROXIES")}
-    os.environ.update(COLORLAB_ORGANISER_TOKEN=TOKEN, COLORLAB_TRUSTED_PROXIES="127.0.0.1")
-    try:
-        proc, url = bench.start_app(weights, tmp / "data", tmp / "app.log")
-    finally:
-        for k, v in saved.items():
-            os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
+    server = appserver.start(log_path=tmp / "app.log", weights=weights, data_dir=tmp / "data",
+                             env={"COLORLAB_ORGANISER_TOKEN": TOKEN, "COLORLAB_TRUSTED_PROXIES": "127.0.0.1"})
+    proc, url = server.proc, server.url
     tally, stop = Tally(), threading.Event()
     acked = {"answers": 0}
     hints = flood_hints()
@@ -205,18 +203,14 @@ def hostile(minutes: float, raters: int, visitors: int, flood_threads: int, ever
             t.start()
         samples = []
         while time.monotonic() < deadline:
-            samples.append((time.monotonic() - t0, bench.proc_status_mb(proc.pid, "VmRSS")))
+            samples.append((time.monotonic() - t0, status_mb(proc.pid, "VmRSS")))
             time.sleep(every)
         stop.set()
         for t in threads:
             t.join(900)
-        peak = bench.proc_status_mb(proc.pid, "VmHWM")
+        peak = status_mb(proc.pid, "VmHWM")
     finally:
-        proc.terminate()
-        try:
-            proc.wait(30)
-        except Exception:   # noqa: BLE001 - still running: force it
-            proc.kill()
+        server.stop()
     stored = _answers_in(tmp / "data")
     fit = [s for s in samples if s[0] >= 0.2 * minutes * 60 and s[1] is not None]
     slope = linregress([s[0] / 60 for s in fit], [s[1] for s in fit]).slope if len(fit) > 2 else None
@@ -254,7 +248,7 @@ def render(res: dict) -> str:
     rss = " · ".join(f"{t / 60:.1f} min {m:.0f} MB" for t, m in res["rss_samples"][::every] if m)
     return "\n".join([
         f"## Hostile traffic ({res['minutes']:.0f} minutes)", "",
-        f"`python bench/run.py --hostile --minutes {res['minutes']:g}`: one client ({res['flood_threads']} "
+        f"`python -m bench.run --hostile --minutes {res['minutes']:g}`: one client ({res['flood_threads']} "
         f"connections, one address) floods Compare jobs and Colorize with 256 point hints at render size 1024 "
         f"on a 12-MP photo, 40-MP uploads and 60 MB uploads, while {res['raters']} raters play side-by-side "
         f"sessions and {res['visitors']} visitors colorize a 1-MP photo (each its own address, "

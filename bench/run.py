@@ -526,10 +526,7 @@ def main(argv=None) -> int:
     ap.add_argument("--minutes", type=float, default=15, help="length of the hostile-traffic run")
     args = ap.parse_args(argv)
     if args.hostile:
-        import importlib.util
-        spec = importlib.util.spec_from_file_location("colorlab_bench_hostile", ROOT / "bench" / "hostile.py")
-        hostile = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(hostile)
+        from bench import hostile
         weights = ["--weights", str(args.weights)] if args.weights else []
         return hostile.main(["--minutes", str(args.minutes), *weights])
     if args.worker:
