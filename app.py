@@ -21,6 +21,7 @@ download of another user who got the same picture a moment earlier.
 from __future__ import annotations
 
 import functools
+import inspect
 import logging
 import os
 from pathlib import Path
@@ -35,7 +36,7 @@ from colorlab.checkpoints import CATEGORIES, get_model, list_checkpoints
 from colorlab.hints import MIN_REACH, POINT_REACH, from_json, tint_of
 from colorlab.pipeline import accepts_hints, colour_at
 from colorlab.diagnostics import artifact_heatmap, channel_views, hue_artifact_map
-from colorlab.imaging import MAX_PIXELS, load_reduced
+from colorlab.imaging import MAX_PIXELS, image_pixels, load_reduced
 from colorlab.serving.admission import COMPARE_ID, FairShare, launch_options
 from colorlab.serving.errors import public_message
 from colorlab.serving import limits
@@ -83,13 +84,30 @@ def user_errors(fn):
     return wrapper
 
 
+def is_big(image, render_size=0, hints_json="") -> bool:
+    """Whether a job counts as big for the CPU gate (it then gives way to small jobs as it goes):
+    a photo over BIG_PIXELS (read from the header only), over BIG_POINTS points or a render
+    size over BIG_RENDER. Anything unreadable is small: it fails fast."""
+    try:
+        if int(render_size or 0) > limits.BIG_RENDER or len(from_json(hints_json).points) > limits.BIG_POINTS:
+            return True
+    except (TypeError, ValueError):
+        return False
+    return image_pixels(image) > limits.BIG_PIXELS
+
+
 def gated(fn):
-    """Run the whole handler inside the CPU gate (``GATE.quick``): decoding the upload, the model
-    and the PNGs, so that a job waiting for the CPU holds no decoded photo and the server's
-    peak is one job's (docs/space.md)."""
+    """Run the whole handler inside the CPU gate: decoding the upload, the model and the PNGs, so
+    that a job waiting for the CPU holds no decoded photo and the server holds at most one big
+    and one small job (``colorlab.serving.scheduling``, docs/space.md)."""
+    params = list(inspect.signature(fn).parameters)
+
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        with GATE.quick():
+        given = dict(zip(params, args), **kwargs)
+        big = is_big(given.get("image") or given.get("photo"), given.get("render_size", 0),
+                     given.get("hints_json", ""))
+        with GATE.quick(big=big):
             return fn(*args, **kwargs)
     return wrapper
 

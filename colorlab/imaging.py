@@ -105,6 +105,19 @@ def load_image(src, max_pixels: int = MAX_PIXELS) -> Image.Image:
         raise ImageError(f"could not decode image ({exc})") from None
 
 
+def image_pixels(src) -> int:
+    """A file's pixel count from its header alone (0 if it is not a readable image)."""
+    try:
+        img = _open(src)
+    except (ImageError, OSError):
+        return 0
+    try:
+        return img.size[0] * img.size[1]
+    finally:
+        if img is not src:
+            img.close()
+
+
 def load_reduced(src, max_pixels: int, limit: int = MAX_PIXELS) -> Image.Image:
     """Like ``load_image``, but the image comes back at most ``max_pixels`` (area-averaged,
     aspect kept): for statistics that do not need every pixel. A JPEG is decoded at a reduced

@@ -17,6 +17,7 @@ from .hints import NO_HINTS, Hints, confidence, hint_maps, make_hints, prior
 from .imaging import MAX_PIXELS, array_to_tensor, load_image, tensor_to_array, tensor_to_pil
 from .recent import Recent
 from .serving.limits import MAX_HINT_WORK, MAX_NET_PIXELS, MAX_RENDER
+from .serving.scheduling import pause_point
 
 BAND_PIXELS = 1 << 17   # pixels per band of the full-resolution colour conversion
 
@@ -72,6 +73,7 @@ def grey_tensor(image) -> torch.Tensor:
     h, w = arr.shape[:2]
     grey = torch.empty(1, 1, h, w)
     for rows in _bands(h, w):
+        pause_point()   # a big job in the app lets waiting small ones go first (colorlab.serving.scheduling)
         grey[:, :, rows] = rgb_to_grey(array_to_tensor(arr[rows]))
     return grey
 
@@ -149,6 +151,7 @@ def _render(model: Colorizer, grey: torch.Tensor, render_size, saturation: float
     gain = saturation * (1.0 if hints else model.chroma_gain)
     shift = None if hints.tint is None else _tint_shift(model, grey, pred, gain, hints.tint)
     for rows in _bands(*grey.shape[-2:]):
+        pause_point()
         rgb = model.space.decode(grey[:, :, rows], full[:, :, rows], gain).clamp_(0, 1)
         if shift is not None:
             lab = rgb_to_lab(rgb)
@@ -163,10 +166,13 @@ def _prediction(model: Colorizer, grey: torch.Tensor, render_size, hints: Hints)
     the output for the same photo without them: the networks learnt from true colours that one point tells the whole photo's
     cast, but a person placing one point means that place (the tint is for the cast)."""
     x, maps, small = _net_input(model, grey, render_size, hints)
+    pause_point()
     pred = network_output(model.net, model.space, x, maps, small)
     if hints.points:
-        pred = model.space.blend(_point_free(model, hints, x, small), pred,
-                                 confidence(hints, grey_to_L(small)).to(pred))
+        pause_point()
+        free = _point_free(model, hints, x, small)
+        pause_point()
+        pred = model.space.blend(free, pred, confidence(hints, grey_to_L(small)).to(pred))
     elif maps is not None:      # a hint-aware model without points: the point-free output itself
         _RECENT.put(_free_key(model, x, hints), (model.net, pred))
     return pred, small

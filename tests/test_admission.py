@@ -95,6 +95,40 @@ def test_the_client_is_its_address_unless_a_trusted_proxy_says_otherwise():
     assert client_key(req("10.0.0.5", "1.1.1.1, 8.8.8.8"), trusted="*") == "8.8.8.8"
 
 
+def test_a_big_job_gives_way_to_a_small_one_at_its_next_pause_point():
+    import threading
+
+    from colorlab.serving.scheduling import CpuGate, pause_point
+    gate, order, started = CpuGate(1), [], threading.Event()
+
+    def big(name, bands):
+        with gate.quick(big=True):
+            started.set()
+            for i in range(bands):
+                time.sleep(0.05)
+                order.append(f"{name}{i}")
+                pause_point()
+
+    def small():
+        with gate.quick():
+            order.append("small")
+    first = threading.Thread(target=big, args=("A", 6))
+    first.start()
+    started.wait(5)
+    time.sleep(0.07)
+    second = threading.Thread(target=big, args=("B", 2))   # another big job waits for A to finish
+    second.start()
+    time.sleep(0.02)
+    tiny = threading.Thread(target=small)
+    tiny.start()
+    for t in (first, second, tiny):
+        t.join(10)
+    assert order.index("small") <= 3, order                 # after at most a band or two of A, not all 6
+    assert order.index("A5") < order.index("B0"), order      # the paused A is not overtaken by B
+    assert gate.pauses >= 1
+    pause_point()                                           # no gate held: nothing happens
+
+
 # ---------------------------------------------------------------- errors
 
 def test_user_errors_keep_their_message_without_the_server_path(tmp_path):

@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from ..colorspaces import AB_SCALE, grey_to_L, lab_to_rgb
+from ..serving.scheduling import pause_point
 from .spec import Hints
 
 HINT_CHANNELS = 9
@@ -91,6 +92,7 @@ def spread(centres: torch.Tensor, ab: torch.Tensor, size: tuple[int, int],
     h, w = size
     mix, close, ab = torch.empty(2, h, w), torch.empty(1, h, w), ab.float()
     for rows in _bands(len(centres), h, w):
+        pause_point()   # in the app, a big job gives way to small ones here (colorlab.serving.scheduling)
         logw, d2 = _log_weights(centres, size, guide, rows)
         close[:, rows] = torch.exp(-d2.min(0, keepdim=True).values.sqrt() / SPREAD_SCALE)
         del d2
@@ -120,6 +122,7 @@ def confidence(hints: Hints, lightness: torch.Tensor) -> torch.Tensor:
     for i, light in enumerate(lightness[:, 0].float()):
         guide = (light, point_lightness(light, cells))
         for rows in _bands(len(cells), h, w):
+            pause_point()
             logw, _ = _log_weights(centres, (h, w), guide, rows)
             out[i, :, rows] = torch.sigmoid(torch.logsumexp(logw, 0, keepdim=True) + log_r2)
     return out

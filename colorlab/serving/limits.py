@@ -47,6 +47,11 @@ PER_SESSION_EVENTS = 3         # one browser tab (Gradio session): events waitin
 PER_CLIENT_EVENTS = 8          # one client address (all its tabs and sessions): events waiting or running
 PER_CLIENT_COMPARES = 1        # one client address: Compare jobs waiting or running
 COMPARE_SLOTS = 1              # Compares running at once (each takes the CPU model by model)
+# A quick job is *big* (it gives way to small ones at each band: colorlab.serving.scheduling)
+# when its photo, its points or its render size pass one of these.
+BIG_PIXELS = 2_000_000
+BIG_POINTS = 16
+BIG_RENDER = 512
 RETRY_AFTER = 10               # seconds a refused client is told to wait before trying again
 
 # ---------------------------------------------------------------- disk (per instance)
