@@ -520,7 +520,8 @@ def examples_list():
 
 def build() -> gr.Blocks:
     names = model_names()
-    inference = {"concurrency_id": "inference", "concurrency_limit": INFERENCE_LIMIT}
+    # quick jobs wait for the CPU at the gate (small ones first), not in Gradio's queue
+    inference = {"concurrency_id": "inference", "concurrency_limit": limits.INFERENCE_WORKERS}
     with gr.Blocks(title="colorlab: greyscale photo colorization", delete_cache=(600, limits.GRADIO_CACHE_TTL)) as demo:
         gr.Markdown("# colorlab\nColorize greyscale photos with U-Net models trained in LAB, HSV or RGB on "
                     "faces, landscapes or general photos. A colour photo is turned grey first and kept as "

@@ -44,7 +44,11 @@ UPLOAD_BODY_BYTES = MAX_UPLOAD_BYTES + 1 * MB   # an upload request: the file pl
 CONCURRENCY = _env_int("COLORLAB_CONCURRENCY", 1)       # inference jobs at once (the CPU gate's slots)
 QUEUE_SIZE = _env_int("COLORLAB_QUEUE_SIZE", 64)        # events waiting, all clients together
 PER_SESSION_EVENTS = 3         # one browser tab (Gradio session): events waiting or running at once
-PER_CLIENT_EVENTS = 8          # one client address (all its tabs and sessions): events waiting or running
+PER_CLIENT_EVENTS = 6          # one client address (all its tabs and sessions): events waiting or running
+# Quick jobs Gradio lets into their handlers at once, where they wait for the CPU gate (holding
+# no photo: it is decoded inside the gate). More than one client's share, so that a flooding
+# client cannot hold them all and a newcomer reaches the gate, where small jobs go first.
+INFERENCE_WORKERS = 3 * PER_CLIENT_EVENTS
 PER_CLIENT_COMPARES = 1        # one client address: Compare jobs waiting or running
 COMPARE_SLOTS = 1              # Compares running at once (each takes the CPU model by model)
 # A quick job is *big* (it gives way to small ones at each band: colorlab.serving.scheduling)
