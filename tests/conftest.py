@@ -10,6 +10,11 @@ from PIL import Image
 from colorlab.checkpoints import save_checkpoint
 from colorlab.models import create_model
 
+# One intra-op thread: the tests run small tensors, where torch's thread pool costs more than it
+# gives, and on a loaded machine (CI neighbours, other jobs) two spinning threads made a tiny
+# colorization 10-50x slower (0.1 s -> 2-11 s measured with a load of 40 on 2 cores).
+torch.set_num_threads(1)
+
 SMALL = {
     "lab": ("lab_resunet", {"widths": (4, 8, 8)}),
     "hsv": ("hsv_unet", {"base": 4}),
@@ -44,3 +49,30 @@ def photo():
     arr = np.stack([x / 95 * 255, y / 71 * 255, (1 - x / 95) * 200 + 30], -1)
     arr[(x - 48) ** 2 + (y - 36) ** 2 < 300] = (220, 40, 40)
     return Image.fromarray(arr.astype(np.uint8), "RGB")
+
+
+def make_hint_checkpoint(directory, name, space, category="faces"):
+    """A tiny hint-aware checkpoint like the shipped matrix ones (mobile_unet with the hint maps
+    and an uncapped prior gate), untrained but with weights that make the gate pull to the points."""
+    from colorlab.colorspaces import get_space
+    from colorlab.hints import HINT_CHANNELS
+    torch.manual_seed(0)
+    net = create_model("mobile_unet", out_channels=get_space(space).chroma_channels, decoder=(16, 8, 8, 8, 8),
+                       hint_channels=HINT_CHANNELS, prior_gate=True, gate_reach=0.0).eval()
+    for p in net.parameters():
+        p.data.normal_(0, 0.05)
+    meta = {"name": name, "space": space, "category": category, "train_size": 64, "render_size": 64,
+            "epochs": 0, "command": "tests/conftest.py (untrained, hint-aware)", "hints": True,
+            "val_metrics": {}, "grey_metrics": {}, "data": {}, "licence": "test"}
+    return save_checkpoint(net, directory / name, meta, half=False)
+
+
+@pytest.fixture(scope="session")
+def hint_weights_dir(tmp_path_factory):
+    """A weights/ as the app sees the shipped one, in small: lab-faces and rgb-faces take hints
+    (tiny, untrained, with a prior gate), lab-general-cunet is a seed design (automatic-only)."""
+    d = tmp_path_factory.mktemp("hint-weights")
+    make_hint_checkpoint(d, "lab-faces", "lab")
+    make_hint_checkpoint(d, "rgb-faces", "rgb")
+    make_checkpoint(d, "lab-general-cunet", "lab")
+    return d

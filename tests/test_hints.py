@@ -494,3 +494,39 @@ def test_the_point_free_pass_is_reused_and_changes_nothing(photo):
     assert not np.array_equal(again, fresh)
     colorize(photo, model, hints=make_hints([(0.3, 0.3, "#3060c0")], tint="#a08060"))
     assert len(pipeline._RECENT.items) == 2                          # a tint is a different point-free pass
+
+
+# ---------------------------------------------------------------- hint-aware pipeline (fast: tiny checkpoints)
+
+def _grey_of(photo):
+    return photo.convert("L").convert("RGB")
+
+
+def _moved(out, base, limit=5.0):
+    """Share of pixels whose a, b moved by more than ``limit`` between two outputs."""
+    return float((np.linalg.norm(_lab(np.asarray(out))[1:] - _lab(np.asarray(base))[1:], axis=0) > limit).mean())
+
+
+def test_a_point_pulls_its_colour_and_the_reach_sets_how_far_it_speaks(hint_weights_dir, photo):
+    model = get_model("lab-faces", hint_weights_dir)
+    grey = _grey_of(photo)
+    base = colorize(grey, model)
+    target = np.array(colour_to_ab("#40a050"))
+    r, c = photo.height // 2, photo.width // 2
+    outs = {reach: colorize(grey, model, hints=make_hints([(0.5, 0.5, "#40a050")], reach=reach))
+            for reach in (0.1, 2.0)}
+    gap = [np.linalg.norm(_lab(np.asarray(x))[1:, r, c] - target) for x in (base, outs[0.1])]
+    assert gap[1] < 0.6 * gap[0], gap                    # the point's colour, where it was put
+    near, wide = _moved(outs[0.1], base), _moved(outs[2.0], base)
+    assert near < 0.5 and wide > near + 0.3, (near, wide)  # a short reach keeps it local
+
+
+def test_the_calibrated_gain_is_applied_only_without_hints(hint_weights_dir, photo):
+    import dataclasses
+    model = get_model("lab-faces", hint_weights_dir)
+    vivid = dataclasses.replace(model, chroma_gain=2.0)
+    grey = _grey_of(photo)
+    assert not np.array_equal(np.asarray(colorize(grey, model)), np.asarray(colorize(grey, vivid)))
+    for hints in (make_hints([(0.3, 0.4, "#c04040")]), make_hints(tint="#a08060")):
+        np.testing.assert_array_equal(np.asarray(colorize(grey, model, hints=hints)),
+                                      np.asarray(colorize(grey, vivid, hints=hints)))
