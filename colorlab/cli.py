@@ -96,8 +96,45 @@ def _point(text: str):
         raise argparse.ArgumentTypeError(f"expected numbers for X and Y, got {text!r}") from None
 
 
+def _suggest_files(args, model, out_dir: Path) -> int:
+    """``colorize --suggest K``: OUT/<stem>.s1.png .. .sK.png (best ranked first) and
+    OUT/<stem>.suggestions.json for each input; per-file errors as for ``colorize``."""
+    from .suggestions import suggest, suggestions_json
+    failures, written = _Failures(), {}
+    for src in _progress(args.files, "suggest"):
+        stem = Path(src).stem
+        try:
+            if stem in written:   # a.jpg and a.png would silently overwrite each other
+                raise ValueError(f"outputs {out_dir / stem}.s*.png were already written for {written[stem]}")
+            looks = suggest(src, model, args.suggest, args.render_size)
+            for s in looks:
+                s.image.save(out_dir / f"{stem}.s{s.rank}.png")
+            (out_dir / f"{stem}.suggestions.json").write_text(
+                json.dumps(dict(suggestions_json(looks, model), file=str(src)), indent=2) + "\n")
+            written[stem] = src
+        except CheckpointError as exc:   # the index: no use going on with the other files
+            _die(args.model, exc)
+        except (ValueError, OSError) as exc:   # ImageError is a ValueError
+            failures.add(src, exc)
+    return 1 if failures.items else 0
+
+
+def _check_suggest(args, model) -> None:
+    from .suggestions import MAX_K
+    if not 1 <= args.suggest <= MAX_K:
+        _die("--suggest", f"must be from 1 to {MAX_K}, got {args.suggest}")
+    if args.hints or args.point or args.tint or args.reach is not None:
+        _die("--suggest", "suggestions are tints chosen for you; give no --hints/--point/--tint/--reach with it")
+    if args.saturation != 1.0:
+        _die("--suggest", "each suggestion's saturation is its tint's; drop --saturation")
+    if not accepts_hints(model):
+        _die(args.model, "takes no colour hints, so it has no suggested looks (use a hint-aware model, e.g. lab-general)")
+
+
 def cmd_colorize(args) -> int:
     model = _load_model(args)
+    if args.suggest is not None:
+        _check_suggest(args, model)
     hints = _hints_by_file(args)
     if any(hints.values()) and not accepts_hints(model):
         _die(args.model, "is an automatic-only model: it takes no colour hints")
@@ -106,6 +143,8 @@ def cmd_colorize(args) -> int:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         _die(out_dir, f"cannot create the output folder ({exc.strerror or exc})")
+    if args.suggest is not None:
+        return _suggest_files(args, model, out_dir)
     failures, written = _Failures(), {}
     for src in _progress(args.files, "colorize"):
         dest = out_dir / f"{Path(src).stem}.png"
@@ -180,6 +219,14 @@ def cmd_evaluate(args) -> int:
     from .metrics import grey_baseline, summarize  # scikit-image takes a second to import; only evaluate needs it
     model = _load_model(args)
     hinted = args.points > 0 or args.tint
+    if args.suggest is not None:
+        from .suggestions import MAX_K
+        if hinted:
+            _die("--suggest", "scores the suggested tints against automatic and the true tint; drop --points/--tint")
+        if not 1 <= args.suggest <= MAX_K:
+            _die("--suggest", f"must be from 1 to {MAX_K}, got {args.suggest}")
+        if not accepts_hints(model):
+            _die(args.model, "takes no colour hints, so it has no suggested looks")
     if hinted and not accepts_hints(model):
         _die(args.model, "is an automatic-only model: it takes no colour hints (drop --points/--tint)")
     try:
@@ -195,6 +242,8 @@ def cmd_evaluate(args) -> int:
         return np.asarray(colorize(Image.fromarray(truth), model, args.render_size,
                                    hints=hints_for(truth) if hinted else NO_HINTS))
 
+    if args.suggest is not None:
+        return _evaluate_suggest(args, model, files)
     failures = _Failures()
     try:
         scores = summarize(_pairs(_progress(files, "evaluate"), as_model, failures))
@@ -213,6 +262,55 @@ def cmd_evaluate(args) -> int:
               "hints": {"points": args.points, "tint": bool(args.tint), "seed": args.seed},
               "scores": scores, "grey": baselines["grey"], "baselines": baselines, "errors": failures.items}
     print(json.dumps(report, indent=2) if args.json else _table(report))
+    return 1 if failures.items else 0
+
+
+SUGGEST_ROWS = ("automatic", "top-1", "best-of-K", "true tint")
+
+
+def _evaluate_suggest(args, model, files) -> int:
+    """``evaluate --suggest K``: per image, automatic, the top-ranked look, the best of the K
+    looks (the best by each metric: what a user picking by eye gets at most) and the model
+    given the true tint (the ceiling); mean PSNR and CIEDE2000 over the images."""
+    from .metrics import ciede2000, psnr
+    from .suggestions import suggest
+    failures, rows = _Failures(), {r: {"psnr": [], "ciede2000": []} for r in SUGGEST_ROWS}
+    for path in _progress(files, "evaluate"):
+        try:
+            truth = np.asarray(load_image(path))
+            looks = [np.asarray(s.image) for s in suggest(Image.fromarray(truth), model, args.suggest, args.render_size)]
+            auto = np.asarray(colorize(Image.fromarray(truth), model, args.render_size))
+            ceiling = np.asarray(colorize(Image.fromarray(truth), model, args.render_size, hints=simulate(truth, 0, True)))
+        except (ValueError, OSError) as exc:
+            failures.add(path, exc)
+            continue
+        p = [min(psnr(x, truth), 100.0) for x in looks]
+        d = [ciede2000(x, truth) for x in looks]
+        for name, ps, de in (("automatic", min(psnr(auto, truth), 100.0), ciede2000(auto, truth)), ("top-1", p[0], d[0]),
+                             ("best-of-K", max(p), min(d)),
+                             ("true tint", min(psnr(ceiling, truth), 100.0), ciede2000(ceiling, truth))):
+            rows[name]["psnr"].append(ps)
+            rows[name]["ciede2000"].append(de)
+    n = len(rows["automatic"]["psnr"])
+    if not n:
+        _die(args.data, "no images to score")
+    scores = {r: {m: float(np.mean(v)) for m, v in rows[r].items()} for r in SUGGEST_ROWS}
+    gap = scores["true tint"]["psnr"] - scores["automatic"]["psnr"]
+    closed = (scores["best-of-K"]["psnr"] - scores["automatic"]["psnr"]) / gap if gap > 0 else None
+    report = {"model": model.name, "data": str(args.data), "n": n, "k": args.suggest,
+              "render_size": args.render_size or model.render_size, "scores": scores,
+              "gap_closed": closed, "errors": failures.items}
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print(f"{model.name} on {n} images from {args.data}: {args.suggest} suggested looks")
+        print(f"{'':<11} {'PSNR':>7} {'CIEDE2000':>10}")
+        for r in SUGGEST_ROWS:
+            label = r.replace("K", str(args.suggest))
+            print(f"{label:<11} {scores[r]['psnr']:>7.3f} {scores[r]['ciede2000']:>10.3f}")
+        if closed is not None:
+            print(f"best-of-{args.suggest} closes {100 * closed:.0f}% of the PSNR gap between automatic and the true tint")
+        print("best-of-K: the best look per image by each metric; true tint: the model given the photo's own mean a, b.")
     return 1 if failures.items else 0
 
 
@@ -272,6 +370,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reach", type=float, default=None, metavar="R",
                    help=f"how far a lone point's colour reaches, as a fraction of the short side "
                         f"(default {POINT_REACH:g}; larger: one point speaks for more of the photo)")
+    p.add_argument("--suggest", type=int, default=None, metavar="K",
+                   help="write K suggested looks instead (OUT/<stem>.s1.png .. .sK.png, best ranked first, and "
+                        "OUT/<stem>.suggestions.json with their tints and weights); hint-aware models only")
     p.add_argument("files", nargs="+", metavar="FILE", help="input images (any format PIL reads)")
     p.set_defaults(func=cmd_colorize)
 
@@ -288,6 +389,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="simulate K point hints per image from the reference (random pixels, their true colour)")
     p.add_argument("--tint", action="store_true", help="give the reference's mean a, b as the tint")
     p.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the hint simulation (default 0)")
+    p.add_argument("--suggest", type=int, default=None, metavar="K",
+                   help="score K suggested looks: top-1 and best-of-K beside automatic and the true tint")
     p.add_argument("--render-size", type=_positive, default=None, metavar="N",
                    help="short side the network runs at (default: the checkpoint's)")
     p.set_defaults(func=cmd_evaluate)

@@ -145,11 +145,19 @@ def _render(model: Colorizer, grey: torch.Tensor, render_size, saturation: float
     """Run the network at render size, then decode at full resolution band by band:
     ``write(rows, rgb)`` receives each band as sRGB (N,3,rows,W) in [0,1]."""
     pred, _ = _prediction(model, grey, render_size, hints)
-    full = model.space.upsample(pred, grey.shape[-2:], grey)
     # The calibrated gain corrects the muted colours of automatic colorization; with hints
     # the colours are the user's, so they are not scaled.
     gain = saturation * (1.0 if hints else model.chroma_gain)
     shift = None if hints.tint is None else _tint_shift(model, grey, pred, gain, hints.tint)
+    _assemble(model, grey, pred, gain, shift, write)
+
+
+def _assemble(model: Colorizer, grey: torch.Tensor, pred: torch.Tensor, gain: float, shift, write) -> None:
+    """The network's output ``pred`` (at its own size) -> full resolution, band by band:
+    up-sampled against the full-resolution ``grey``, decoded with chroma ``gain``, its CIE a, b
+    moved by ``shift`` ((N, 2, 1, 1) or None: see ``_tint_shift``); ``write(rows, rgb)``
+    receives each band as sRGB (N, 3, rows, W) in [0, 1]."""
+    full = model.space.upsample(pred, grey.shape[-2:], grey)
     for rows in _bands(*grey.shape[-2:]):
         pause_point()
         rgb = model.space.decode(grey[:, :, rows], full[:, :, rows], gain).clamp_(0, 1)

@@ -1,0 +1,294 @@
+"""Suggested looks measured on the val sets -> docs/suggestions.md, .png and .json.
+
+For every hint-aware matrix checkpoint and each photo of its category's val set, this
+renders through the shipped code (``colorlab.suggestions.plan`` / ``render_tints``, which
+``suggest`` is made of) and scores against the truth:
+
+* automatic: ``colorize`` without hints (the calibrated gain applied);
+* true tint: the model given the photo's own cast (mean a, b) as its tint, the ceiling;
+* the shipped looks for K = 1, 2, 4 and 8: top-1 is the first, best-of-K the best by PSNR
+  (CIEDE2000: the best by CIEDE2000), i.e. what a user who picks the right one gets;
+* two other methods at K = 4, for the comparison: the issue's prototype (4 free weighted
+  k-means centres of the same neighbours' casts, ranked by weight) and a multi-hypothesis
+  head (``train.suggest_head``, trained on the category's training photos).
+
+Per-photo results are cached in runs/suggest/report (keyed by the checkpoint's SHA-256,
+resumable). Means carry 95% bootstrap intervals over the photos (``scipy.stats.bootstrap``,
+BCa, fixed seed); the share of the gap closed, (best-of-4 - automatic) / (true tint -
+automatic), a paired one.
+
+    python -m train.suggestions_report [--category C ...] [--limit N] [--out docs/suggestions.md]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+from scipy import stats
+from tqdm import tqdm
+
+from colorlab.checkpoints import WEIGHTS_DIR, list_checkpoints, load_checkpoint
+from colorlab.hints import NO_HINTS, colour_to_ab, mean_ab
+from colorlab.imaging import find_images, load_image
+from colorlab.metrics import ciede2000, psnr
+from colorlab.pipeline import colorize, grey_tensor
+from colorlab.suggestions import load_index, plan, render_tints, tint_colour, weighted_kmeans
+
+from .suggest_features import DATA_ROOT, cached
+from .suggest_head import train_head
+
+CATEGORIES = ("faces", "landscapes", "general")
+KS = (1, 2, 4, 8)
+CACHE = Path("runs/suggest/report")
+BAR = {"faces": 0.50, "landscapes": 0.60, "general": 0.60}   # share of the gap best-of-4 must close
+TOP1_SLACK = 0.1                                              # dB top-1 may lose to automatic
+
+
+def hint_aware(category: str, weights_dir: Path = WEIGHTS_DIR) -> list[dict]:
+    return [m for m in list_checkpoints(weights_dir) if m.get("category") == category
+            and (m.get("arch_kwargs") or {}).get("hint_channels")]
+
+
+def _psnr(x, truth) -> float:
+    return min(psnr(x, truth), 100.0)
+
+
+def photo_record(model, truth: np.ndarray, features: np.ndarray, head_casts: np.ndarray) -> dict:
+    """Every score of one val photo (module doc)."""
+    grey = grey_tensor(truth)
+    true = np.array(mean_ab(truth))
+    auto = np.asarray(colorize(grey, model, hints=NO_HINTS))
+    tints, where = [tuple(true)], {}
+    plans = {}
+    for k in KS:
+        hexes, abs_, share, _ = plan(grey, model, k, features=features)
+        plans[k] = (hexes, share)
+        where[k] = []
+        for ab in abs_:
+            if ab not in tints:
+                tints.append(ab)
+            where[k].append(tints.index(ab))
+    # the prototype: free centres of the same neighbours, ranked by weight
+    index = load_index(model.meta["category"])
+    nb, w = index.neighbours_of(features)
+    centres = weighted_kmeans(nb, w, 4)
+    label = ((nb[:, None] - centres[None]) ** 2).sum(-1).argmin(1)
+    share = np.array([w[label == j].sum() for j in range(4)])
+    proto = centres[np.argsort(-share, kind="stable")]
+    lightness = 60.0
+    others = {"prototype": proto, "head": head_casts}
+    for name, casts in others.items():
+        where[name] = []
+        for c in casts:
+            ab = colour_to_ab(tint_colour(c, lightness))
+            if ab not in tints:
+                tints.append(ab)
+            where[name].append(tints.index(ab))
+    images = render_tints(model, grey, tints)
+    p = [_psnr(x, truth) for x in images]
+    need_de = {0} | {i for k in KS for i in where[k]}
+    de = {i: ciede2000(images[i], truth) for i in sorted(need_de)}
+    rec = {"true": true.tolist(), "auto": [_psnr(auto, truth), ciede2000(auto, truth)],
+           "ceiling": [p[0], de[0]]}
+    for k in KS:
+        rec[f"k{k}"] = [[p[i], de[i], *tints[i]] for i in where[k]]
+        rec[f"k{k}_weights"] = [float(s) for s in plans[k][1]]
+    for name in others:
+        rec[name] = [[p[i], *tints[i]] for i in where[name]]
+    return rec
+
+
+def score_model(meta: dict, weights_dir: Path, data: Path, cache: Path, limit: int | None) -> list[dict]:
+    """Per-photo records of one checkpoint on its category's val set (cached, resumable)."""
+    category = meta["category"]
+    path = cache / f"{meta['name']}-{meta['sha256'][:12]}.jsonl"
+    done = {}
+    if path.is_file():
+        for line in path.read_text().splitlines():
+            if line.strip():
+                r = json.loads(line)
+                done[r["file"]] = r
+    files = find_images(Path(data) / category / "val")[:limit]
+    todo = [f for f in files if f.name not in done]
+    if todo:
+        model = load_checkpoint(weights_dir / meta["file"])
+        val = cached(category, "val", data)
+        feats = dict(zip(val["files"], val["features"]))
+        train = cached(category, "train", data)
+        predict = train_head(train["features"].astype(np.float64), train["casts"].astype(np.float64), 4)
+        cache.mkdir(parents=True, exist_ok=True)
+        with open(path, "a") as out:
+            for f in tqdm(todo, desc=meta["name"], unit="img", file=sys.stderr):
+                truth = np.asarray(load_image(f))
+                x = feats[f.name][None].astype(np.float64)
+                with torch.inference_mode():
+                    rec = photo_record(model, truth, x, predict(x)[0])
+                rec["file"] = f.name
+                out.write(json.dumps(rec) + "\n")
+                out.flush()
+                done[f.name] = rec
+    return [done[f.name] for f in files]
+
+
+# ---------------------------------------------------------------- statistics
+
+def _ci(values: np.ndarray) -> tuple[float, float, float]:
+    v = np.asarray(values, np.float64)
+    if len(v) < 3 or np.ptp(v) == 0:
+        return float(v.mean()), float(v.mean()), float(v.mean())
+    res = stats.bootstrap((v,), np.mean, confidence_level=0.95, n_resamples=2000, method="BCa",
+                          random_state=np.random.default_rng(0))
+    return float(v.mean()), float(res.confidence_interval.low), float(res.confidence_interval.high)
+
+
+def _closed_ci(auto: np.ndarray, best: np.ndarray, ceil: np.ndarray) -> tuple[float, float, float]:
+    def ratio(a, b, c, axis=-1):
+        return (b.mean(axis) - a.mean(axis)) / (c.mean(axis) - a.mean(axis))
+    est = float(ratio(auto, best, ceil))
+    res = stats.bootstrap((auto, best, ceil), ratio, paired=True, vectorized=True, confidence_level=0.95,
+                          n_resamples=2000, method="percentile", random_state=np.random.default_rng(0))
+    return est, float(res.confidence_interval.low), float(res.confidence_interval.high)
+
+
+def summarise(records: list[dict]) -> dict:
+    """Means with intervals, the gap closed, diversity, ambiguity and the method comparison."""
+    auto = np.array([r["auto"][0] for r in records])
+    ceil = np.array([r["ceiling"][0] for r in records])
+    out = {"n": len(records), "psnr": {}, "ciede2000": {}}
+    out["psnr"]["automatic"], out["ciede2000"]["automatic"] = _ci(auto), _ci([r["auto"][1] for r in records])
+    out["psnr"]["true tint"], out["ciede2000"]["true tint"] = _ci(ceil), _ci([r["ceiling"][1] for r in records])
+    out["psnr"]["top-1"] = _ci([r["k4"][0][0] for r in records])
+    out["ciede2000"]["top-1"] = _ci([r["k4"][0][1] for r in records])
+    for k in KS:
+        out["psnr"][f"best-of-{k}"] = _ci([max(x[0] for x in r[f"k{k}"]) for r in records])
+        out["ciede2000"][f"best-of-{k}"] = _ci([min(x[1] for x in r[f"k{k}"]) for r in records])
+    best4 = np.array([max(x[0] for x in r["k4"]) for r in records])
+    out["closed"] = _closed_ci(auto, best4, ceil)
+    out["diversity"] = float(np.mean([np.mean([np.hypot(a[2] - b[2], a[3] - b[3]) for i, a in enumerate(r["k4"])
+                                               for b in r["k4"][i + 1:]]) for r in records]))
+    top = np.array([r["k4"][0][0] for r in records])
+    not_top = best4 > top
+    out["ambiguity"] = {"best_not_top": float(not_top.mean()),
+                        "gain_when_not_top": float((best4 - top)[not_top].mean()) if not_top.any() else 0.0,
+                        "gain_mean": float((best4 - top).mean())}
+    methods = {"retrieval, model's cast first (shipped)": [r["k4"] for r in records],
+               "retrieval, prototype (free centres by weight)": [r["prototype"] for r in records],
+               "multi-hypothesis head (WTA, 4)": [r["head"] for r in records]}
+    out["methods"] = {}
+    for name, looks in methods.items():
+        b = np.array([max(x[0] for x in lk) for lk in looks])
+        t = np.array([lk[0][0] for lk in looks])
+        out["methods"][name] = {"top-1": float(t.mean()), "best-of-4": float(b.mean()),
+                                "closed": float((b.mean() - auto.mean()) / (ceil.mean() - auto.mean()))}
+    return out
+
+
+# ---------------------------------------------------------------- output
+
+def _cell(v) -> str:
+    return f"{v[0]:.2f} [{v[1]:.2f}, {v[2]:.2f}]"
+
+
+def tables(results: dict) -> str:
+    cols = ["automatic", "top-1"] + [f"best-of-{k}" for k in KS] + ["true tint"]
+    lines = ["| model | photos | " + " | ".join(cols) + " | gap closed by best-of-4 | bar | top-1 - automatic |"
+             " diversity (a, b) |", "|" + "---|" * (len(cols) + 7)]
+    for name, s in results.items():
+        cat = s["category"]
+        d = s["psnr"]["top-1"][0] - s["psnr"]["automatic"][0]
+        held = s["closed"][0] >= BAR[cat] and d >= -TOP1_SLACK
+        lines.append(f"| {name} | {s['n']} | " + " | ".join(_cell(s["psnr"][c]) for c in cols)
+                     + f" | {100 * s['closed'][0]:.0f}% [{100 * s['closed'][1]:.0f}, {100 * s['closed'][2]:.0f}]"
+                     + f" | {'holds' if held else 'misses'} (>= {100 * BAR[cat]:.0f}%) | {d:+.2f} | {s['diversity']:.1f} |")
+    de = ["| model | " + " | ".join(cols) + " |", "|" + "---|" * (len(cols) + 1)]
+    for name, s in results.items():
+        de.append(f"| {name} | " + " | ".join(_cell(s["ciede2000"][c]) for c in cols) + " |")
+    meth = ["| model | method | top-1 PSNR | best-of-4 PSNR | gap closed |", "|---|---|---|---|---|"]
+    for name, s in results.items():
+        for m, v in s["methods"].items():
+            meth.append(f"| {name} | {m} | {v['top-1']:.2f} | {v['best-of-4']:.2f} | {100 * v['closed']:.0f}% |")
+    amb = ["| model | best of 4 is not the top-ranked | its PSNR gain over top-1 then | mean gain over top-1 |",
+           "|---|---|---|---|"]
+    for name, s in results.items():
+        a = s["ambiguity"]
+        amb.append(f"| {name} | {100 * a['best_not_top']:.0f}% | {a['gain_when_not_top']:+.2f} dB | "
+                   f"{a['gain_mean']:+.2f} dB |")
+    return ("### PSNR (dB), mean over the val photos [95% CI]\n\n" + "\n".join(lines)
+            + "\n\n### CIEDE2000, mean [95% CI] (lower is better)\n\n" + "\n".join(de)
+            + "\n\n### Methods compared (K = 4)\n\n" + "\n".join(meth)
+            + "\n\n### Ambiguity\n\n" + "\n".join(amb) + "\n")
+
+
+def figure(results: dict, path: Path) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    cats = [c for c in CATEGORIES if any(s["category"] == c for s in results.values())]
+    fig, axes = plt.subplots(1, len(cats), figsize=(4.2 * len(cats), 3.6), squeeze=False)
+    colours = {"lab": "tab:blue", "hsv": "tab:orange", "rgb": "tab:green"}
+    for ax, cat in zip(axes[0], cats):
+        for name, s in results.items():
+            if s["category"] != cat:
+                continue
+            c = colours.get(s["space"], "k")
+            m = [s["psnr"][f"best-of-{k}"] for k in KS]
+            ax.errorbar(KS, [v[0] for v in m], yerr=[[v[0] - v[1] for v in m], [v[2] - v[0] for v in m]],
+                        color=c, marker="o", capsize=3, label=f"{name} best-of-K")
+            ax.axhline(s["psnr"]["automatic"][0], color=c, ls="--", lw=1)
+            ax.axhline(s["psnr"]["true tint"][0], color=c, ls=":", lw=1)
+        ax.set_xscale("log", base=2)
+        ax.set_xticks(KS, [str(k) for k in KS])
+        ax.set_xlabel("K suggested looks")
+        ax.set_title(cat)
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("PSNR dB (val)")
+    axes[0][-1].legend(fontsize=7, loc="lower right")
+    fig.suptitle("Best of K suggestions; dashed: automatic, dotted: the true tint", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def write_doc(path: Path, command: str, results: dict) -> None:
+    explained = "\n\n".join(__doc__.split("\n\n")[1:-1])
+    path.write_text(f"# Suggested looks\n\nGenerated by `{command}`.\n\n{explained}\n\n{tables(results)}\n"
+                    f"![Best of K suggested looks]({path.with_suffix('.png').name})\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m train.suggestions_report", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--category", action="append", choices=CATEGORIES)
+    ap.add_argument("--model", action="append", help="only these checkpoints")
+    ap.add_argument("--weights-dir", type=Path, default=WEIGHTS_DIR)
+    ap.add_argument("--data", type=Path, default=DATA_ROOT)
+    ap.add_argument("--cache", type=Path, default=CACHE)
+    ap.add_argument("--limit", type=int, default=None, help="first N val photos per category (a quick look)")
+    ap.add_argument("--out", type=Path, default=Path("docs/suggestions.md"))
+    ap.add_argument("--threads", type=int, default=1)
+    args = ap.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    results = {}
+    for cat in args.category or CATEGORIES:
+        for meta in hint_aware(cat, args.weights_dir):
+            if args.model and meta["name"] not in args.model:
+                continue
+            recs = score_model(meta, args.weights_dir, args.data, args.cache, args.limit)
+            results[meta["name"]] = dict(summarise(recs), category=cat, space=meta["space"])
+    print(tables(results))
+    if args.out:
+        command = "python -m train.suggestions_report " + " ".join(
+            shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        write_doc(args.out, command.strip(), results)
+        figure(results, args.out.with_suffix(".png"))
+        args.out.with_suffix(".json").write_text(json.dumps(results, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
