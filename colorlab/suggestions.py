@@ -9,8 +9,9 @@ its tint, best ranked first:
    size): the first suggestion is as good as automatic colour, so ranking never costs;
 2. the others from the casts of the training photos most like this one (cosine similarity
    of frozen ImageNet features, ``colorlab.scene``; a ``CastIndex`` built by
-   ``python -m train.suggest_index``), clustered by weighted k-means with the model's cast
-   as a fixed centre, ranked by the share of the similar photos' weight they hold.
+   ``python -m train.suggest_index``), reweighted by closeness to the model's own cast,
+   clustered by weighted k-means with the model's cast as a fixed centre and ranked by the
+   share of the weight they hold.
 
 Casts closer than ``MIN_SEPARATION`` to a better-ranked one are replaced, so every look is
 visibly different. Everything is deterministic. The K tinted passes run as one batch at
@@ -39,6 +40,7 @@ from .pipeline import (
     _net_input,
     _nhwc,
     _point_free,
+    _small_grey,
     accepts_hints,
     grey_tensor,
     guided,
@@ -51,6 +53,11 @@ MAX_K = 8                  # looks per photo
 MAX_COLOURS = MAX_K        # colours at a point: the model's own and one per other look
 MIN_SEPARATION = 6.0       # CIE a, b units between any two suggested casts
 KMEANS_ITERS = 25
+# How far (CIE a, b units) the model's own cast is trusted to lie from the true one, when it
+# reweights the similar photos' casts (``choose_casts``). Chosen among 8, 12, 16, 24 and none
+# by the mean distance from the true cast to the nearest of 4 (and 8) suggested casts on the
+# val photos of general and landscapes (lab models): 12 was best on both together.
+OWN_CAST_SIGMA = 12.0
 INDEX_DIR = WEIGHTS_DIR / "suggest"
 
 
@@ -211,9 +218,15 @@ def separate(centres: np.ndarray, pool: np.ndarray, sep: float = MIN_SEPARATION)
     return np.array(kept)
 
 
-def choose_casts(own: np.ndarray, casts: np.ndarray, weights: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+def choose_casts(own: np.ndarray, casts: np.ndarray, weights: np.ndarray, k: int,
+                 sigma: float = OWN_CAST_SIGMA) -> tuple[np.ndarray, np.ndarray]:
     """The k suggested casts (k, 2), ranked, and their weights (k,) summing to 1: the model's
-    own cast ``own`` first, then centres of the neighbours' ``casts`` by weight (module doc)."""
+    own cast ``own`` first, then centres of the neighbours' ``casts`` by weight (module doc).
+    Each neighbour's weight is first multiplied by exp(-|cast - own|^2 / (2 sigma^2)): the
+    model's own cast is evidence too (a noisy estimate of the true one)."""
+    if sigma:
+        weights = weights * np.exp(-((casts - own) ** 2).sum(1) / (2 * sigma ** 2))
+        weights = weights / weights.sum() if weights.sum() > 0 else np.full(len(casts), 1 / len(casts))
     centres = weighted_kmeans(casts, weights, k, fixed=own) if k > 1 else own[None].astype(np.float64)
     label = ((casts[:, None] - centres[None]) ** 2).sum(-1).argmin(1)
     share = np.array([weights[label == j].sum() for j in range(k)])
@@ -278,37 +291,53 @@ def plan(grey: torch.Tensor, model: Colorizer, k: int, render_size=None, index_d
     return hexes, [colour_to_ab(h) for h in hexes], share, sources
 
 
+def _fit(grey: torch.Tensor, size: int | None) -> torch.Tensor:
+    """The grey, shrunk (aspect kept) so that its long side is at most ``size`` (None: as is)."""
+    h, w = grey.shape[-2:]
+    if size is None or max(h, w) <= size:
+        return grey
+    s = size / max(h, w)
+    return _small_grey(grey, (max(1, round(h * s)), max(1, round(w * s))))
+
+
 @torch.inference_mode()
 def render_tints(model: Colorizer, grey: torch.Tensor, tints: list[tuple[float, float]], render_size=None,
-                 batch: int = MAX_K) -> list[np.ndarray]:
+                 size: int | None = None, batch: int = MAX_K) -> list[np.ndarray]:
     """``colorize(grey, model, tint=t)`` for each cast t (a, b), as uint8 (H, W, 3) arrays: the
-    tinted passes batched at network size, then one full-resolution assembly each."""
-    out = []
+    tinted passes batched at network size, then one assembly each, at full resolution or,
+    with ``size``, at most ``size`` pixels on the long side (thumbnails: far cheaper)."""
+    out, target = [], _fit(grey, size)
     for start in range(0, len(tints), batch):
         preds, shifts, _ = _tinted_passes(model, grey, tints[start:start + batch], render_size)
         for i in range(len(preds)):
-            arr = np.empty((*grey.shape[-2:], 3), np.uint8)
+            arr = np.empty((*target.shape[-2:], 3), np.uint8)
 
             def write(rows, rgb, arr=arr):
                 arr[rows] = tensor_to_array(rgb)
-            _assemble(model, grey, preds[i:i + 1], 1.0, shifts[i:i + 1], write)
+            _assemble(model, target, preds[i:i + 1], 1.0, shifts[i:i + 1], write)
             out.append(arr)
     return out
 
 
 def suggest(image, model: Colorizer, k: int = 4, render_size: int | None = None,
-            index_dir: Path | None = None) -> list[Suggestion]:
+            index_dir: Path | None = None, size: int | None = None) -> list[Suggestion]:
     """``k`` (1..``MAX_K``) looks for ``image`` (anything ``colorize`` takes), best ranked first.
 
-    Each is ``colorize(image, model, render_size, tint=s.tint)`` (to rounding), computed in
-    one batched network pass. Raises ``ValueError`` for a bad ``k``, for a model that takes no
-    hints (the seed designs), ``colorlab.imaging.ImageError`` for an unusable image and
-    ``CheckpointError`` for a missing or tampered index. Deterministic."""
+    Each image is ``colorize(image, model, render_size, tint=s.tint)`` (to rounding), the k
+    computed in one batched network pass; with ``size`` (pixels, at least 16) each is at most
+    that on its long side instead of full size (thumbnails). Raises ``ValueError`` for a bad
+    ``k`` or ``size`` and for a model that takes no hints (the seed designs),
+    ``colorlab.imaging.ImageError`` for an unusable image and ``CheckpointError`` for a
+    missing or tampered index. Deterministic."""
     k = _check_count(k, "k", MAX_K)
+    if size is not None:
+        _check_count(size, "size", 1 << 16)
+        if size < 16:
+            raise ValueError(f"size must be at least 16 pixels, got {size}")
     _check_model(model)
     grey = grey_tensor(image)
     hexes, abs_, share, sources = plan(grey, model, k, render_size, index_dir)
-    images = render_tints(model, grey, abs_, render_size)
+    images = render_tints(model, grey, abs_, render_size, size)
     return [Suggestion(i + 1, hexes[i], abs_[i], float(share[i]), sources[i], Image.fromarray(images[i], "RGB"))
             for i in range(k)]
 

@@ -30,8 +30,8 @@ from colorlab.suggestions import INDEX_DIR, CastIndex, weighted_kmeans
 
 from .suggest_features import CACHE, DATA_ROOT, cached
 
-NEIGHBOURS = (50, 100, 200, 400)
-TEMPERATURES = (0.05, 0.1, 0.2, 1.0)
+NEIGHBOURS = (25, 50, 100)
+TEMPERATURES = (0.02, 0.05, 0.1)
 LOO_PHOTOS = 400          # training photos scored in the leave-one-out choice (a fixed random subset)
 
 
