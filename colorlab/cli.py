@@ -12,8 +12,8 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from safetensors import safe_open
 from PIL import Image
+from safetensors import safe_open
 from tqdm import tqdm
 
 from . import checkpoints
@@ -128,7 +128,8 @@ def _check_suggest(args, model) -> None:
     if args.saturation != 1.0:
         _die("--suggest", "each suggestion's saturation is its tint's; drop --saturation")
     if not accepts_hints(model):
-        _die(args.model, "takes no colour hints, so it has no suggested looks (use a hint-aware model, e.g. lab-general)")
+        _die(args.model, "takes no colour hints, so it has no suggested looks "
+                         "(use a hint-aware model, e.g. lab-general)")
 
 
 def cmd_colorize(args) -> int:
@@ -278,17 +279,17 @@ def _evaluate_suggest(args, model, files) -> int:
     for path in _progress(files, "evaluate"):
         try:
             truth = np.asarray(load_image(path))
-            looks = [np.asarray(s.image) for s in suggest(Image.fromarray(truth), model, args.suggest, args.render_size)]
-            auto = np.asarray(colorize(Image.fromarray(truth), model, args.render_size))
-            ceiling = np.asarray(colorize(Image.fromarray(truth), model, args.render_size, hints=simulate(truth, 0, True)))
+            photo = Image.fromarray(truth)
+            looks = [np.asarray(s.image) for s in suggest(photo, model, args.suggest, args.render_size)]
+            auto = np.asarray(colorize(photo, model, args.render_size))
+            ceiling = np.asarray(colorize(photo, model, args.render_size, hints=simulate(truth, 0, True)))
         except (ValueError, OSError) as exc:
             failures.add(path, exc)
             continue
-        p = [min(psnr(x, truth), 100.0) for x in looks]
-        d = [ciede2000(x, truth) for x in looks]
-        for name, ps, de in (("automatic", min(psnr(auto, truth), 100.0), ciede2000(auto, truth)), ("top-1", p[0], d[0]),
-                             ("best-of-K", max(p), min(d)),
-                             ("true tint", min(psnr(ceiling, truth), 100.0), ciede2000(ceiling, truth))):
+        p = [min(psnr(x, truth), 100.0) for x in (auto, ceiling, *looks)]
+        d = [ciede2000(x, truth) for x in (auto, ceiling, *looks)]
+        for name, ps, de in (("automatic", p[0], d[0]), ("top-1", p[2], d[2]), ("best-of-K", max(p[2:]), min(d[2:])),
+                             ("true tint", p[1], d[1])):
             rows[name]["psnr"].append(ps)
             rows[name]["ciede2000"].append(de)
     n = len(rows["automatic"]["psnr"])
@@ -309,8 +310,10 @@ def _evaluate_suggest(args, model, files) -> int:
             label = r.replace("K", str(args.suggest))
             print(f"{label:<11} {scores[r]['psnr']:>7.3f} {scores[r]['ciede2000']:>10.3f}")
         if closed is not None:
-            print(f"best-of-{args.suggest} closes {100 * closed:.0f}% of the PSNR gap between automatic and the true tint")
-        print("best-of-K: the best look per image by each metric; true tint: the model given the photo's own mean a, b.")
+            print(f"best-of-{args.suggest} closes {100 * closed:.0f}% of the PSNR gap between automatic "
+                  "and the true tint")
+        print("best-of-K: the best look per image by each metric; "
+              "true tint: the model given the photo's own mean a, b.")
     return 1 if failures.items else 0
 
 

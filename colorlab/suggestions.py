@@ -157,7 +157,7 @@ def _check_model(model: Colorizer) -> str:
     if not accepts_hints(model):
         raise ValueError(f"{model.name} takes no colour hints, so it has no suggested looks "
                          "(suggestions are tints; use a hint-aware model such as lab-general)")
-    category = model.meta.get("category")
+    category = model.meta.category if model.meta is not None else ""
     if not category:
         raise ValueError(f"{model.name} names no category in its sidecar; its suggestion index is unknown")
     return category
@@ -235,7 +235,8 @@ def choose_casts(own: np.ndarray, casts: np.ndarray, weights: np.ndarray, k: int
     centres = separate(centres[order], pool)
     label = ((casts[:, None] - centres[None]) ** 2).sum(-1).argmin(1)
     share = np.array([weights[label == j].sum() for j in range(k)])
-    return centres, share / max(share.sum(), 1e-12)
+    order = [0] + sorted(range(1, k), key=lambda j: (-share[j], j))   # (moving a centre moved weight)
+    return centres[order], share[order] / max(share.sum(), 1e-12)
 
 
 # ---------------------------------------------------------------- rendering

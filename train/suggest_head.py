@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from torch import nn
 
-EPOCHS = 300
+EPOCHS = 60
 EPS = 0.05
 
 

@@ -114,7 +114,8 @@ def main(argv: list[str] | None = None) -> int:
           + ", ".join(f"{k} {v:.2f}" for k, v in scores.items()) + f"; chosen {params}", flush=True)
     index = build(feats, casts, reduced, **params)
     names = "\n".join(str(f) for f in data["files"]).encode()
-    command = "python -m train.suggest_index " + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))
+    args_given = argv if argv is not None else sys.argv[1:]
+    command = "python -m train.suggest_index " + " ".join(shlex.quote(a) for a in args_given)
     meta = write_index(index, args.out, {
         "name": f"suggest-{args.category}", "kind": "suggestion index", "category": args.category,
         "photos": len(feats), "train_dir": str(Path(args.data) / args.category / "train"),

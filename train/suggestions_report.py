@@ -56,9 +56,8 @@ TOP1_SLACK = 0.1                                              # dB top-1 may los
 COMPARED_SPACE = "lab"       # the other methods are scored with this space's models (CPU is scarce)
 
 
-def hint_aware(category: str, weights_dir: Path = WEIGHTS_DIR) -> list[dict]:
-    return [m for m in list_checkpoints(weights_dir) if m.get("category") == category
-            and (m.get("arch_kwargs") or {}).get("hint_channels")]
+def hint_aware(category: str, weights_dir: Path = WEIGHTS_DIR) -> list:
+    return [m for m in list_checkpoints(weights_dir) if m.category == category and m.arch_kwargs.get("hint_channels")]
 
 
 def _psnr(x, truth) -> float:
@@ -82,7 +81,7 @@ def photo_record(model, truth: np.ndarray, features: np.ndarray, head_casts: np.
             where[k].append(tints.index(ab))
     others = {}
     if head_casts is not None:      # the prototype: free centres of the same neighbours, ranked by weight
-        nb, w = load_index(model.meta["category"]).neighbours_of(features)
+        nb, w = load_index(model.meta.category).neighbours_of(features)
         centres = weighted_kmeans(nb, w, 4)
         label = ((nb[:, None] - centres[None]) ** 2).sum(-1).argmin(1)
         share = np.array([w[label == j].sum() for j in range(4)])
@@ -109,10 +108,10 @@ def photo_record(model, truth: np.ndarray, features: np.ndarray, head_casts: np.
     return rec
 
 
-def score_model(meta: dict, weights_dir: Path, data: Path, cache: Path, limit: int | None) -> list[dict]:
+def score_model(meta, weights_dir: Path, data: Path, cache: Path, limit: int | None) -> list[dict]:
     """Per-photo records of one checkpoint on its category's val set (cached, resumable)."""
-    category = meta["category"]
-    path = cache / f"{meta['name']}-{meta['sha256'][:12]}.jsonl"
+    category = meta.category
+    path = cache / f"{meta.name}-{meta.sha256[:12]}.jsonl"
     done = {}
     if path.is_file():
         for line in path.read_text().splitlines():
@@ -122,16 +121,16 @@ def score_model(meta: dict, weights_dir: Path, data: Path, cache: Path, limit: i
     files = find_images(Path(data) / category / "val")[:limit]
     todo = [f for f in files if f.name not in done]
     if todo:
-        model = load_checkpoint(weights_dir / meta["file"])
+        model = load_checkpoint(weights_dir / meta.file)
         val = cached(category, "val", data)
         feats = dict(zip(val["files"], val["features"]))
         predict = None
-        if meta["space"] == COMPARED_SPACE:
+        if meta.space == COMPARED_SPACE:
             train = cached(category, "train", data)
             predict = train_head(train["features"].astype(np.float64), train["casts"].astype(np.float64), 4)
         cache.mkdir(parents=True, exist_ok=True)
         with open(path, "a") as out:
-            for f in tqdm(todo, desc=meta["name"], unit="img", file=sys.stderr):
+            for f in tqdm(todo, desc=meta.name, unit="img", file=sys.stderr):
                 truth = np.asarray(load_image(f))
                 x = feats[f.name][None].astype(np.float64)
                 with torch.inference_mode():
@@ -213,7 +212,8 @@ def tables(results: dict) -> str:
         held = s["closed"][0] >= BAR[cat] and d >= -TOP1_SLACK
         lines.append(f"| {name} | {s['n']} | " + " | ".join(_cell(s["psnr"][c]) for c in cols)
                      + f" | {100 * s['closed'][0]:.0f}% [{100 * s['closed'][1]:.0f}, {100 * s['closed'][2]:.0f}]"
-                     + f" | {'holds' if held else 'misses'} (>= {100 * BAR[cat]:.0f}%) | {d:+.2f} | {s['diversity']:.1f} |")
+                     + f" | {'holds' if held else 'misses'} (>= {100 * BAR[cat]:.0f}%) | {d:+.2f}"
+                     + f" | {s['diversity']:.1f} |")
     de_cols = ["automatic", "top-1", "best-of-4", "true tint"]
     de = ["| model | " + " | ".join(de_cols) + " |", "|" + "---|" * (len(de_cols) + 1)]
     for name, s in results.items():
@@ -264,10 +264,50 @@ def figure(results: dict, path: Path) -> None:
     plt.close(fig)
 
 
+USAGE = """\
+Automatic colour regresses to the mean of the plausible casts ([cast.md](cast.md)); a
+suggested look is one plausible cast, given to the model as its tint. Look 1 is always the
+model's own cast (its automatic colorization's mean a, b), so the top-ranked look is as good
+as automatic colour; looks 2..K come from the casts of the training photos most like this
+one (cosine similarity of frozen ImageNet MobileNetV2 features of the grey photo), reweighted
+by closeness to the model's own cast (sigma 12 a, b units), clustered by weighted k-means
+around the fixed first centre and ranked by the weight they hold; any two casts are at least
+6 a, b units apart. All K run as one batched network pass; only the final assembly runs per
+look. Only the nine hint-aware matrix models have looks (the seed designs take no tint).
+
+## Library and command line
+
+```python
+import colorlab
+model = colorlab.get_model("lab-general")
+looks = colorlab.suggest("old_photo.jpg", model, k=4)         # best ranked first
+looks[0].tint, looks[0].ab, looks[0].weight, looks[0].image   # "#rrggbb", (a, b), share, PIL image
+colorlab.colorize("old_photo.jpg", model, tint=looks[1].tint)  # the same image as looks[1].image
+colorlab.suggest_colours("old_photo.jpg", model, x=0.4, y=0.7, n=6)   # the model's colour there first
+```
+
+```bash
+python -m colorlab colorize --model lab-general --out out/ --suggest 4 photo.jpg
+#   out/photo.s1.png .. out/photo.s4.png (best ranked first) and out/photo.suggestions.json
+python -m colorlab evaluate --model lab-general --data DATA/general/val --suggest 4
+#   top-1 and best-of-4 PSNR and CIEDE2000 beside automatic and the true tint
+```
+
+The index each category's looks come from is built from its training photos only:
+`python -m train.suggest_features --category C` (scene features, cached in runs/), then
+`python -m train.suggest_index --category C` (weights/suggest/C.safetensors, about 1.3 MB,
+and its sidecar with the command, the training files' hash, the leave-one-out choice of the
+number of neighbours and the temperature, and the SHA-256 checked at every load).
+Speed at 1 MP: `python -m bench.suggest` ([bench/suggest.json](../bench/suggest.json)).
+
+## Measured on the val sets
+"""
+
+
 def write_doc(path: Path, command: str, results: dict) -> None:
     explained = "\n\n".join(__doc__.split("\n\n")[1:-1])
-    path.write_text(f"# Suggested looks\n\nGenerated by `{command}`.\n\n{explained}\n\n{tables(results)}\n"
-                    f"![Best of K suggested looks]({path.with_suffix('.png').name})\n")
+    path.write_text(f"# Suggested looks\n\n{USAGE}\nGenerated by `{command}`.\n\n{explained}\n\n"
+                    f"{tables(results)}\n![Best of K suggested looks]({path.with_suffix('.png').name})\n")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -285,10 +325,10 @@ def main(argv: list[str] | None = None) -> int:
     results = {}
     for cat in args.category or CATEGORIES:
         for meta in hint_aware(cat, args.weights_dir):
-            if args.model and meta["name"] not in args.model:
+            if args.model and meta.name not in args.model:
                 continue
             recs = score_model(meta, args.weights_dir, args.data, args.cache, args.limit)
-            results[meta["name"]] = dict(summarise(recs), category=cat, space=meta["space"])
+            results[meta.name] = dict(summarise(recs), category=cat, space=meta.space)
     print(tables(results))
     if args.out:
         command = "python -m train.suggestions_report " + " ".join(
