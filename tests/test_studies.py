@@ -347,3 +347,42 @@ def test_results_tests_pairs_and_attention_exclusion():
     with_failed = stats.results(rows, st.settings, include_failed=True)
     assert with_failed["excluded"] == [] and with_failed["used"] > res["used"]
     assert stats.plot(res).axes and stats.plot(stats.results([], st.settings)).axes
+
+
+# ---------------------------------------------------------------- promises of docs/studies.md
+
+def test_attention_checks_default_to_a_tenth_and_pass_at_three_quarters():
+    settings = Settings(plan.TWO_AFC, ("m-a",))
+    assert settings.catch_share == 0.1
+
+    def rows(session, right, wrong):
+        return [{"session_id": session, "kind": plan.CATCH, "truth": "left", "answer": a}
+                for a in ["left"] * right + ["right"] * wrong]
+    att = stats.attention(rows("s75", 3, 1) + rows("s67", 2, 1) + rows("s100", 4, 0), settings.catch_pass)
+    assert att == {"s75": "passed", "s67": "failed", "s100": "passed"}
+
+
+def test_the_picture_cache_follows_a_retrained_model(tmp_path, photo):
+    from conftest import make_checkpoint
+
+    from colorlab.studies.pool import Preparer
+    weights = tmp_path / "weights"
+    make_checkpoint(weights, "lab-general", "lab")
+    src = tmp_path / "photo.png"
+    photo.save(src)
+    pic = Photo("general", src, "ab" * 32)
+    prep = Preparer(tmp_path / "cache", size=48, weights_dir=weights)
+    first = prep.path(pic, "lab-general")
+    assert prep.path(pic, "lab-general") == first                 # cached: made once
+    torch = pytest.importorskip("torch")
+    from colorlab.checkpoints import save_checkpoint
+    from colorlab.models import create_model
+    torch.manual_seed(7)                                          # "retrained": other weights, same name
+    net = create_model("lab_resunet", out_channels=2, widths=(4, 8, 8)).eval()
+    for p in net.parameters():
+        p.data.normal_(0, 0.3)
+    save_checkpoint(net, weights / "lab-general", {"name": "lab-general", "space": "lab", "category": "general",
+                                                    "train_size": 64, "render_size": 64})
+    second = prep.path(pic, "lab-general")
+    assert second != first and second.is_file()
+    assert not np.array_equal(np.asarray(Image.open(first)), np.asarray(Image.open(second)))
