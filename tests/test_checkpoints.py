@@ -166,3 +166,15 @@ def test_get_model_loads_once_and_reloads_when_the_file_changes(tmp_path):
     os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10_000_000))
     second = get_model("cached", tmp_path)
     assert second is not first and second.space.name == "hsv"
+
+
+def test_the_nine_matrix_models_take_hints_and_the_seed_designs_do_not():
+    from colorlab.checkpoints import WEIGHTS_DIR, list_checkpoints
+    from colorlab.hints import HINT_CHANNELS
+    metas = {m.name: m for m in list_checkpoints(WEIGHTS_DIR)}
+    matrix = {f"{s}-{c}" for s in ("lab", "hsv", "rgb") for c in ("faces", "landscapes", "general")}
+    assert matrix <= set(metas), sorted(matrix - set(metas))
+    for name, meta in metas.items():
+        takes = name in matrix
+        assert meta.hints is takes, name
+        assert (meta.arch_kwargs.get("hint_channels", 0) == HINT_CHANNELS) is takes, name
