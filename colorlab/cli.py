@@ -63,7 +63,8 @@ def _hints_by_file(args) -> dict:
         _die("--hints", "give hints either as a file (--hints) or as --point/--tint/--reach, not both")
     if single:
         if len(args.files) != 1:
-            _die("--point/--tint/--reach", f"are for a single input ({len(args.files)} given); use --hints FILE for several")
+            _die("--point/--tint/--reach",
+                 f"are for a single input ({len(args.files)} given); use --hints FILE for several")
         try:
             return {Path(args.files[0]).name: make_hints(args.point, args.tint, args.reach)}
         except ValueError as exc:
@@ -152,7 +153,8 @@ def cmd_colorize(args) -> int:
         try:
             if dest in written:   # a.jpg and a.png would silently overwrite each other
                 raise ValueError(f"output {dest} was already written for {written[dest]}")
-            colorize(src, model, args.render_size, args.saturation, hints=hints.get(Path(src).name, NO_HINTS)).save(dest)
+            given = hints.get(Path(src).name, NO_HINTS)
+            colorize(src, model, args.render_size, args.saturation, hints=given).save(dest)
             written[dest] = src
         except (ValueError, OSError) as exc:   # ImageError is a ValueError
             failures.add(src, exc)
@@ -165,7 +167,7 @@ def count_params(path: Path) -> int | None:
     try:
         with safe_open(str(path), "pt") as f:
             return sum(int(np.prod(f.get_slice(k).get_shape())) for k in f.keys() if not k.endswith(_BUFFERS))
-    except Exception:   # safetensors raises its own error types; the listing must go on
+    except Exception:  # noqa: BLE001  (safetensors raises its own error types; the listing must go on)
         return None
 
 
@@ -360,10 +362,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("colorize", parents=[weights], help="colorize image files into a folder")
     p.add_argument("--model", required=True, metavar="NAME", help="checkpoint name (see `models`) or .safetensors path")
-    p.add_argument("--out", required=True, metavar="DIR", help="output folder; writes OUT/<stem>.png at each input's size")
+    p.add_argument("--out", required=True, metavar="DIR",
+                   help="output folder; writes OUT/<stem>.png at each input's size")
     p.add_argument("--render-size", type=_positive, default=None, metavar="N",
                    help="short side the network runs at (default: the checkpoint's)")
-    p.add_argument("--saturation", type=_saturation, default=1.0, metavar="S", help="chroma scale in [0, 4] (default 1)")
+    p.add_argument("--saturation", type=_saturation, default=1.0, metavar="S",
+                   help="chroma scale in [0, 4] (default 1)")
     p.add_argument("--hints", metavar="HINTS.json",
                    help='colour hints per input file name: {"NAME.jpg": {"points": [[x, y, "#rrggbb"], ...], '
                         '"tint": "#rrggbb", "reach": r}}; x, y are fractions of the width and height from the top-left')
@@ -385,7 +389,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("evaluate", parents=[weights], help="score a model on a folder of colour images")
     p.add_argument("--model", required=True, metavar="NAME", help="checkpoint name or .safetensors path")
-    p.add_argument("--data", required=True, type=Path, metavar="DIR", help="folder of colour images (searched recursively)")
+    p.add_argument("--data", required=True, type=Path, metavar="DIR",
+                   help="folder of colour images (searched recursively)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.add_argument("--limit", type=_positive, default=None, metavar="N", help="use at most N images (sorted by path)")
     p.add_argument("--points", type=int, default=0, metavar="K",

@@ -171,8 +171,9 @@ def _assemble(model: Colorizer, grey: torch.Tensor, pred: torch.Tensor, gain: fl
 def _prediction(model: Colorizer, grey: torch.Tensor, render_size, hints: Hints) -> tuple[torch.Tensor, torch.Tensor]:
     """(The network's output at its own size, in its space's units; the grey at that size,
     in [0, 1]). With point hints the output is blended, by the points' ``confidence``, with
-    the output for the same photo without them: the networks learnt from true colours that one point tells the whole photo's
-    cast, but a person placing one point means that place (the tint is for the cast)."""
+    the output for the same photo without them: the networks learnt from true colours that one
+    point tells the whole photo's cast, but a person placing one point means that place (the
+    tint is for the cast)."""
     x, maps, small = _net_input(model, grey, render_size, hints)
     pause_point()
     pred = network_output(model.net, model.space, x, maps, small)
