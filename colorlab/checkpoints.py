@@ -194,7 +194,7 @@ def load_checkpoint(path: Path, device: str = "cpu") -> Colorizer:
         raise CheckpointError(f"{path.name}: sha256 {digest[:12]} does not match its sidecar; refusing to load")
     try:
         state = load_file(str(path), device=device)
-    except Exception as exc:
+    except Exception as exc:   # noqa: BLE001 - safetensors raises its own error types
         raise CheckpointError(f"{path.name}: not a safetensors file ({exc})") from None
     try:
         net = create_model(meta.architecture, **meta.arch_kwargs)

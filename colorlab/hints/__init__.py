@@ -31,9 +31,10 @@ from .spec import (
     mean_ab,
     parse_colour,
     tint_of,
+    to_hex,
 )
 
 __all__ = ["GUIDE_SIGMA", "HINT_CHANNELS", "MAX_POINTS", "MAX_REACH", "MIN_REACH", "NO_HINTS", "POINT_PATCH",
            "POINT_REACH", "SPREAD_SCALE", "Hints", "ab_to_hex", "colour_to_ab", "confidence", "from_json",
            "hint_maps", "make_hints", "mean_ab", "parse_colour", "point_cells", "point_lightness", "prior",
-           "simulate", "simulate_training", "spread", "tint_of"]
+           "simulate", "simulate_training", "spread", "tint_of", "to_hex"]

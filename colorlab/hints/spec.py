@@ -79,13 +79,19 @@ def parse_colour(colour) -> tuple[int, int, int]:
                 return tuple(int(round(v)) for v in vals)
         raise ValueError(f"malformed colour {colour!r}: expected '#rrggbb'")
     try:
-        vals = [v for v in colour]
+        vals = list(colour)
     except TypeError:
         raise ValueError(f"malformed colour {colour!r}: expected '#rrggbb' or (r, g, b)") from None
     if len(vals) != 3 or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) and 0 <= v <= 255
                                  for v in vals):
         raise ValueError(f"malformed colour {colour!r}: expected three ints in [0, 255]")
     return tuple(int(v) for v in vals)
+
+
+def to_hex(colour) -> str:
+    """``"#rrggbb"`` (lower case) of any colour ``parse_colour`` takes."""
+    r, g, b = parse_colour(colour)
+    return f"#{r:02x}{g:02x}{b:02x}"
 
 
 def colour_to_ab(colour) -> tuple[float, float]:
@@ -144,11 +150,11 @@ def make_hints(points=None, tint=None, reach=None) -> Hints:
             raise ValueError(f"point hint {i} must be [x, y, '#rrggbb'], got {p!r}")
         x, y, colour = _coordinate(p[0], "x"), _coordinate(p[1], "y"), p[2]
         out.append((x, y, colour_to_ab(colour)))
-        colours[i] = "#%02x%02x%02x" % parse_colour(colour)
+        colours[i] = to_hex(colour)
     tint_ab = None
     if tint is not None and tint != "":
         tint_ab = colour_to_ab(tint)
-        colours["tint"] = "#%02x%02x%02x" % parse_colour(tint)
+        colours["tint"] = to_hex(tint)
     return Hints(tuple(out), tint_ab, POINT_REACH if reach is None else _reach(reach), colours)
 
 

@@ -7,7 +7,7 @@ import json
 
 from PIL import Image, ImageDraw
 
-from ..hints import POINT_REACH, from_json, make_hints, parse_colour
+from ..hints import POINT_REACH, from_json, make_hints, to_hex
 
 TABLE_HEADERS = ["#", "x", "y", "colour"]
 
@@ -24,7 +24,7 @@ def _dump(data: dict) -> str:
 def add_point(text, x: float, y: float, colour: str) -> str:
     """``text`` with a point hint at (x, y) (fractions of the width and height) of ``colour``."""
     data = _load(text)
-    data.setdefault("points", []).append([round(float(x), 4), round(float(y), 4), _hex(colour)])
+    data.setdefault("points", []).append([round(float(x), 4), round(float(y), 4), to_hex(colour)])
     return _dump(data)
 
 
@@ -34,7 +34,7 @@ def recolour(text, index: int, colour: str) -> str:
     points = data.get("points") or []
     if not points:
         return _dump(data)
-    points[index][2] = _hex(colour)
+    points[index][2] = to_hex(colour)
     return _dump(data)
 
 
@@ -58,7 +58,7 @@ def set_tint(text, colour: str | None) -> str:
     """The tint set to ``colour``, or removed with None."""
     data = _load(text)
     if colour:
-        data["tint"] = _hex(colour)
+        data["tint"] = to_hex(colour)
     else:
         data.pop("tint", None)
     return _dump(data)
@@ -71,10 +71,6 @@ def set_reach(text, reach: float) -> str:
     if data["reach"] == POINT_REACH:
         data.pop("reach")
     return _dump(data)
-
-
-def _hex(colour) -> str:
-    return "#%02x%02x%02x" % parse_colour(colour)
 
 
 def rows(text) -> list[list]:

@@ -13,10 +13,21 @@ import numpy as np
 from PIL import Image
 
 from ..checkpoints import CheckpointMeta, get_model, list_checkpoints
+from ..hints import Hints
 from ..pipeline import accepts_hints, colorize
 from .uploads import Upload, metric_view
 
 METRICS = ("psnr", "ssim", "ciede2000", "colorfulness")   # what a run is scored and ranked on
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """How the app runs a model: ``render_size``, the short side the network runs at (None: the
+    model's own); ``saturation``, the chroma gain's multiplier (1.0: the calibrated strength);
+    ``hints``, a ``colorlab.hints.Hints`` (None or empty: automatic)."""
+    render_size: int | None = None
+    saturation: float = 1.0
+    hints: Hints | None = None
 
 
 @dataclass
@@ -57,17 +68,17 @@ def choose_checkpoint(space: str, category: str,
     return fallback, f"{wanted} is not installed; using {fallback.name} instead."
 
 
-def run_model(upload: Upload, name: str, render_size: int | None = None, saturation: float = 1.0,
-              hints=None, scored: bool = True) -> Result:
-    """Colorize ``upload`` with checkpoint ``name``; timed, and scored when there is a reference
-    (``scored=False``: not scored, for a view that shows no metrics, e.g. Channels).
-    ``hints`` (a ``colorlab.hints.Hints``) are given to a model that takes them and left out
-    for an automatic-only one (``Result.hints_used`` says which)."""
+def run_model(upload: Upload, name: str, settings: RunSettings = RunSettings(), scored: bool = True) -> Result:
+    """Colorize ``upload`` with checkpoint ``name`` as ``settings`` say; timed, and scored when
+    there is a reference (``scored=False``: not scored, for a view that shows no metrics, e.g.
+    Channels). The hints are given to a model that takes them and left out for an
+    automatic-only one (``Result.hints_used`` says which)."""
     model = get_model(name)
+    hints = settings.hints
     use = bool(hints) and accepts_hints(model)
     grey = upload.grey_tensor   # the upload's, made once for every model (not in a model's time)
     t0 = time.perf_counter()
-    out = colorize(grey, model, render_size or None, saturation, hints=hints if use else None)
+    out = colorize(grey, model, settings.render_size or None, settings.saturation, hints=hints if use else None)
     seconds = time.perf_counter() - t0
     scores = score_result(np.asarray(out), upload) if scored else None
     meta = model.meta
@@ -95,9 +106,8 @@ def best_per_metric(results: list[Result], reference: np.ndarray | None) -> dict
     return best
 
 
-def compare_all(upload: Upload, render_size: int | None = None, saturation: float = 1.0,
-                metas: list[CheckpointMeta] | None = None, progress=None, gate=None,
-                hints=None) -> tuple[list[Result], dict[str, str]]:
+def compare_all(upload: Upload, settings: RunSettings = RunSettings(), metas: list[CheckpointMeta] | None = None,
+                progress=None, gate=None) -> tuple[list[Result], dict[str, str]]:
     """Every installed checkpoint on one upload, in name order, and the best per metric.
     ``progress(done, total, name)`` is called before each model (e.g. to drive a progress bar);
     each model runs inside ``gate.step()`` if a ``colorlab.serving.scheduling.CpuGate`` is given."""
@@ -107,7 +117,7 @@ def compare_all(upload: Upload, render_size: int | None = None, saturation: floa
         if progress is not None:
             progress(i, len(metas), m.name)
         with gate.step() if gate is not None else contextlib.nullcontext():
-            results.append(run_model(upload, m.name, render_size, saturation, hints))
+            results.append(run_model(upload, m.name, settings))
     return results, best_per_metric(results, upload.reference)
 
 

@@ -1,0 +1,60 @@
+"""The Gradio app, one module per tab: ``build()`` lays the tabs out, ``launch()`` serves them.
+
+``colorize`` (one model on a photo, with colour hints), ``compare`` (every model on it),
+``channels`` (channels and hue artefacts), ``turing`` (perceptual studies), ``models``
+(checkpoints and claims); ``common`` holds what they share. The tabs only wire widgets to
+``colorlab.serving`` and the library: no colour maths here.
+
+Environment: ``COLORLAB_WEIGHTS`` (checkpoint folder, default ./weights),
+``COLORLAB_DATA`` (ratings database, default ./data), ``COLORLAB_CONCURRENCY``
+(inference jobs at once, default 1; torch gets the CPU cores divided among them),
+``COLORLAB_QUEUE_SIZE`` (waiting jobs, default 64) and Gradio's own ``GRADIO_SERVER_NAME`` /
+``GRADIO_SERVER_PORT``.
+
+Every image an event returns is written by the app as a lossless PNG into that request's
+own scratch folder and returned as a file path. Gradio copies a returned file into its
+cache once, under a temporary name renamed into place, and never rewrites an existing
+copy; arrays and PIL images returned directly would instead be re-encoded and rewritten
+in place (``<content hash>/image.png``) for every identical result, which cuts short the
+download of another user who got the same picture a moment earlier.
+"""
+from __future__ import annotations
+
+import os
+
+import gradio as gr
+import torch
+
+from ..serving.memory import start_trimmer, tune_malloc
+from . import channels, colorize, compare, models, turing
+from .common import INFERENCE_LIMIT, MAX_UPLOAD, QUEUE_SIZE, SCRATCH_TTL, model_names
+
+
+def build() -> gr.Blocks:
+    """The app's Blocks, queued; opens the study store (``turing.lab``)."""
+    names = model_names()
+    with gr.Blocks(title="colorlab: greyscale photo colorization", delete_cache=(600, SCRATCH_TTL)) as demo:
+        gr.Markdown("# colorlab\nColorize greyscale photos with U-Net models trained in LAB, HSV or RGB on "
+                    "faces, landscapes or general photos. A colour photo is turned grey first and kept as "
+                    "the reference the result is scored against.")
+        inputs = colorize.tab()
+        compare.tab(inputs)
+        channels.tab(inputs)
+        turing.tab(demo, names)
+        models.tab(demo, names)
+    demo.queue(default_concurrency_limit=4, max_size=QUEUE_SIZE)
+    return demo
+
+
+def launch() -> None:
+    """Serve the app: the server's malloc settings and trimmer first (flat resident memory over
+    many image requests, ``colorlab.serving.memory``), torch's threads shared by the concurrent
+    jobs, then ``build()`` and Gradio's server (blocks until stopped)."""
+    tune_malloc()
+    start_trimmer()
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    torch.set_num_threads(max(1, cores // max(1, INFERENCE_LIMIT)))   # concurrent jobs share the cores
+    build().launch(max_file_size=MAX_UPLOAD, show_error=True)
+
+
+__all__ = ["build", "launch"]

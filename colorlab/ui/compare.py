@@ -1,0 +1,51 @@
+"""The Compare tab: every installed model on the Colorize tab's photo, with times and metrics."""
+from __future__ import annotations
+
+import gradio as gr
+
+from ..checkpoints import list_checkpoints
+from ..serving import runs, tables, uploads
+from .colorize import Inputs
+from .common import GATE, hint_note, png, read, run_settings, scratch_dir, stem, user_errors
+
+
+@user_errors
+def compare(image, render_size=0, saturation=1.0, hints_json="", progress=gr.Progress()):   # noqa: B008 - how Gradio asks for a progress bar
+    upload = read(image)
+    settings = run_settings(render_size, saturation, hints_json)
+    hints = settings.hints
+    if not list_checkpoints():
+        raise gr.Error("No checkpoints are installed.")
+    upload = uploads.for_display(upload)   # every model on the display-size photo
+    results, best = runs.compare_all(upload, settings,
+                                     progress=lambda i, n, name: progress((i, n), desc=name, unit="models"),
+                                     gate=GATE)
+    out = scratch_dir()
+    grid = [(png(r.image, out, f"{stem(image)}-{r.model}.png"), tables.caption(r, best)) for r in results]
+    note = ("★ marks the best per metric: PSNR and SSIM highest, CIEDE2000 lowest, colourfulness "
+            "closest to the reference's, time fastest." if upload.reference is not None else
+            "Grey upload: no reference, so only times are compared (★ fastest).")
+    w, h = upload.size
+    note += (f" Every model ran on the photo at {w}x{h} (at most {uploads.DISPLAY_SIDE} px long side); metrics "
+             f"at most {uploads.METRIC_PIXELS / 1e6:.2f} MP, area-averaged.")
+    if hints:
+        skipped = [r.model for r in results if not r.hints_used]
+        note += f" Hints{hint_note(hints).removeprefix(' ·')} given to every model that takes them" + (
+            f"; automatic-only (no hints): {', '.join(skipped)}." if skipped else ".")
+    return grid, tables.compare_rows(results, best), note
+
+
+def tab(inputs: Inputs) -> None:
+    """The tab's components and events (inside ``gr.Blocks``), on the Colorize tab's ``inputs``.
+    Compare has its own queue (one at a time), so it never holds the slot of a quick job; the
+    CPU itself is shared through ``GATE``, model by model."""
+    with gr.Tab("Compare", id="compare"):
+        gr.Markdown("Every installed model on the photo from the *Colorize* tab, with its time and, for a "
+                    "colour photo, its metrics.")
+        compare_btn = gr.Button("Compare all models", variant="primary")
+        grid = gr.Gallery(label="All models", format="png", columns=4, height="auto")
+        compare_note = gr.Markdown()
+        compare_table = gr.Dataframe(headers=tables.COMPARE_HEADERS, label="Metrics")
+    compare_btn.click(compare, [inputs.image, inputs.render_size, inputs.saturation, inputs.hints_json],
+                      [grid, compare_table, compare_note], api_name="compare", concurrency_id="compare",
+                      concurrency_limit=1)
