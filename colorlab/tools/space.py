@@ -246,8 +246,11 @@ def launch(folder: Path, log_path: Path, timeout: float = 300) -> appserver.AppS
 
 
 def declared_endpoints(app_file: Path) -> list[str]:
-    """The ``api_name``s the app's source names: each must be served."""
-    return sorted(set(re.findall(r"api_name\s*=\s*[\"']([A-Za-z0-9_]+)[\"']", app_file.read_text())))
+    """The ``api_name``s the app's source names (``app_file`` and the tabs it builds,
+    ``colorlab/ui/*.py`` beside it): each must be served."""
+    sources = [app_file, *sorted((app_file.parent / "colorlab" / "ui").glob("*.py"))]
+    return sorted({name for f in sources
+                   for name in re.findall(r"api_name\s*=\s*[\"']([A-Za-z0-9_]+)[\"']", f.read_text())})
 
 
 # A refusal the app gives on purpose (no open study yet, no organiser token configured) is an
