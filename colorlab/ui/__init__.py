@@ -25,9 +25,10 @@ import os
 import gradio as gr
 import torch
 
+from ..serving.limits import CONCURRENCY, QUEUE_SIZE, SCRATCH_TTL
 from ..serving.memory import start_trimmer, tune_malloc
 from . import channels, colorize, compare, models, turing
-from .common import INFERENCE_LIMIT, MAX_UPLOAD, QUEUE_SIZE, SCRATCH_TTL, model_names
+from .common import MAX_UPLOAD, model_names
 
 
 def build() -> gr.Blocks:
@@ -53,7 +54,7 @@ def launch() -> None:
     tune_malloc()
     start_trimmer()
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    torch.set_num_threads(max(1, cores // max(1, INFERENCE_LIMIT)))   # concurrent jobs share the cores
+    torch.set_num_threads(max(1, cores // max(1, CONCURRENCY)))   # concurrent jobs share the cores
     build().launch(max_file_size=MAX_UPLOAD, show_error=True)
 
 

@@ -1,13 +1,11 @@
 """What every tab shares: the run settings read once from the widgets, the error wrapper, scratch files.
 
-Server limits (inference slots, queue size, upload size, scratch lifetime) are read from the
-environment here; nothing is started or opened at import.
+The server's limits come from ``colorlab.serving.limits``; nothing is started or opened at import.
 """
 from __future__ import annotations
 
 import functools
 import logging
-import os
 import shutil
 import tempfile
 import time
@@ -19,16 +17,14 @@ from ..checkpoints import list_checkpoints
 from ..hints import from_json
 from ..imaging import ImageError
 from ..serving import runs, uploads
+from ..serving.limits import CONCURRENCY, SCRATCH_TTL
 from ..serving.scheduling import CpuGate
 
-INFERENCE_LIMIT = int(os.environ.get("COLORLAB_CONCURRENCY", "1"))
-QUEUE_SIZE = int(os.environ.get("COLORLAB_QUEUE_SIZE", "64"))
 MAX_UPLOAD = "50mb"
 SCRATCH = Path(tempfile.gettempdir()) / "colorlab-app"
-SCRATCH_TTL = 3600          # downloads and plots older than this are removed
-SCRATCH_PRUNE_EVERY = 60    # seconds between looks for expired scratch folders
-GATE = CpuGate(INFERENCE_LIMIT)   # quick jobs go ahead of Compare's next model (colorlab.serving.scheduling)
-INFERENCE = {"concurrency_id": "inference", "concurrency_limit": INFERENCE_LIMIT}   # one model's events
+SCRATCH_PRUNE_EVERY = 60    # seconds between looks for expired scratch folders (older than SCRATCH_TTL)
+GATE = CpuGate(CONCURRENCY)   # quick jobs go ahead of Compare's next model (colorlab.serving.scheduling)
+INFERENCE = {"concurrency_id": "inference", "concurrency_limit": CONCURRENCY}   # one model's events
 log = logging.getLogger("colorlab.app")
 _last_prune = 0.0
 
