@@ -3,7 +3,11 @@
 It is also the Hugging Face Space's ``app_file``. Importing it starts nothing: no server, no
 thread, no database (``colorlab.ui.launch`` does that).
 """
-from colorlab import ui
 
 if __name__ == "__main__":
+    from colorlab.serving.scratch import instance_root
+
+    instance_root()   # this instance's private folder, before Gradio reads GRADIO_TEMP_DIR at its import
+    from colorlab import ui
+
     ui.launch()

@@ -25,16 +25,17 @@ import os
 import gradio as gr
 import torch
 
-from ..serving.limits import CONCURRENCY, QUEUE_SIZE, SCRATCH_TTL
+from ..serving import limits
+from ..serving.admission import FairShare, launch_options
 from ..serving.memory import start_trimmer, tune_malloc
 from . import channels, colorize, compare, models, turing
-from .common import MAX_UPLOAD, model_names
+from .common import model_names, scratch
 
 
 def build() -> gr.Blocks:
     """The app's Blocks, queued; opens the study store (``turing.lab``)."""
     names = model_names()
-    with gr.Blocks(title="colorlab: greyscale photo colorization", delete_cache=(600, SCRATCH_TTL)) as demo:
+    with gr.Blocks(title="colorlab: greyscale photo colorization", delete_cache=(600, limits.GRADIO_CACHE_TTL)) as demo:
         gr.Markdown("# colorlab\nColorize greyscale photos with U-Net models trained in LAB, HSV or RGB on "
                     "faces, landscapes or general photos. A colour photo is turned grey first and kept as "
                     "the reference the result is scored against.")
@@ -43,7 +44,8 @@ def build() -> gr.Blocks:
         channels.tab(inputs)
         turing.tab(demo, names)
         models.tab(demo, names)
-    demo.queue(default_concurrency_limit=4, max_size=QUEUE_SIZE)
+    demo.queue(default_concurrency_limit=4, max_size=limits.QUEUE_SIZE)
+    FairShare().install(demo)   # per-client caps and round-robin order (colorlab.serving.admission)
     return demo
 
 
@@ -51,11 +53,12 @@ def launch() -> None:
     """Serve the app: the server's malloc settings and trimmer first (flat resident memory over
     many image requests, ``colorlab.serving.memory``), torch's threads shared by the concurrent
     jobs, then ``build()`` and Gradio's server (blocks until stopped)."""
+    scratch()   # this instance's private folder (app.py makes it before Gradio is imported)
     tune_malloc()
     start_trimmer()
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    torch.set_num_threads(max(1, cores // max(1, CONCURRENCY)))   # concurrent jobs share the cores
-    build().launch(max_file_size=MAX_UPLOAD, show_error=True)
+    torch.set_num_threads(max(1, cores // max(1, limits.CONCURRENCY)))   # concurrent jobs share the cores
+    build().launch(**launch_options())   # body and upload limits, no monitoring (colorlab.serving.admission)
 
 
 __all__ = ["build", "launch"]

@@ -7,16 +7,16 @@ import numpy as np
 from ..diagnostics import artifact_heatmap, channel_views, hue_artifact_map
 from ..serving import runs, uploads
 from .colorize import Inputs
-from .common import GATE, INFERENCE, model_for, png, read, run_settings, scratch_dir, user_errors
+from .common import INFERENCE, gated, model_for, png, read, run_settings, scratch_dir, user_errors
 
 
 @user_errors
+@gated
 def channels(image, space="lab", category="general", render_size=0, saturation=1.0, hints_json=""):
     upload = uploads.for_display(read(image))   # the views are for the eye: display size
     settings = run_settings(render_size, saturation, hints_json)
     name = model_for(space, category)
-    with GATE.quick():
-        res = runs.run_model(upload, name, settings, scored=False)
+    res = runs.run_model(upload, name, settings, scored=False)
     pred = np.asarray(res.image)
     out = scratch_dir()
     pred_views = [(png(v, out, f"{name}-{label.split()[0]}.png", grey_as_l=True), f"{name}: {label}")

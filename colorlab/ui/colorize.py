@@ -14,9 +14,9 @@ from ..checkpoints import CATEGORIES, get_model
 from ..hints import MIN_REACH, POINT_REACH, tint_of
 from ..imaging import MAX_PIXELS, load_reduced
 from ..pipeline import accepts_hints, colour_at
-from ..serving import hint_editor, runs, tables, uploads
+from ..serving import hint_editor, limits, runs, tables, uploads
 from ..serving.limits import TINT_PIXELS
-from .common import GATE, INFERENCE, hint_note, model_for, png, read, run_settings, scratch_dir, stem, user_errors
+from .common import INFERENCE, gated, hint_note, model_for, png, read, run_settings, scratch_dir, stem, user_errors
 
 SPACE_CHOICES = [("LAB", "lab"), ("HSV", "hsv"), ("RGB", "rgb")]
 
@@ -39,6 +39,7 @@ class Inputs:
 # ---------------------------------------------------------------- handlers
 
 @user_errors
+@gated
 def preview(image, hints_json=""):
     """The photo as shown for clicking on, with the point hints drawn on it."""
     if not image:
@@ -48,6 +49,7 @@ def preview(image, hints_json=""):
 
 
 @user_errors
+@gated
 def add_hint(image, evt: gr.SelectData, space="lab", category="general", render_size=0, saturation=1.0,
              hints_json=""):
     """A click on the photo: a point hint there, coloured as the model now colours that point."""
@@ -58,8 +60,7 @@ def add_hint(image, evt: gr.SelectData, space="lab", category="general", render_
     model = get_model(model_for(space, category))
     settings = run_settings(render_size, saturation, hints_json)
     hints = settings.hints if settings.hints and accepts_hints(model) else None
-    with GATE.quick():
-        colour = colour_at(upload.image, model, x, y, settings.render_size, settings.saturation, hints)
+    colour = colour_at(upload.image, model, x, y, settings.render_size, settings.saturation, hints)
     new = hint_editor.add_point(hints_json, x, y, colour)
     return new, colour, len(hint_editor.rows(new))
 
@@ -95,12 +96,12 @@ def toggle_tint(on, colour, hints_json=""):
 
 
 @user_errors
+@gated
 def tint_from_photo(photo, on, hints_json=""):
-    """The tint taken from a colour reference photo (its mean a, b, at most TINT_PIXELS)."""
+    """The tint taken from a colour reference photo (its mean a, b, measured at TINT_PIXELS)."""
     if photo is None:
         return gr.update(), hints_json
-    with GATE.quick():   # CPU work like any other; its statistics at TINT_PIXELS, not the photo's size
-        colour = tint_of(np.asarray(load_reduced(photo, TINT_PIXELS)))
+    colour = tint_of(np.asarray(load_reduced(photo, TINT_PIXELS)))
     return colour, hint_editor.set_tint(hints_json, colour) if on else hints_json
 
 
@@ -117,11 +118,11 @@ def _run(image, space, category, render_size, saturation, hints_json):
     upload = read(image)
     settings = run_settings(render_size, saturation, hints_json)
     name = model_for(space, category)
-    with GATE.quick():
-        return upload, settings, name, runs.run_model(upload, name, settings)
+    return upload, settings, name, runs.run_model(upload, name, settings)
 
 
 @user_errors
+@gated
 def colorize(image, space="lab", category="general", render_size=0, saturation=1.0, hints_json=""):
     upload, settings, name, res = _run(image, space, category, render_size, saturation, hints_json)
     out = scratch_dir()
@@ -141,6 +142,7 @@ def colorize(image, space="lab", category="general", render_size=0, saturation=1
 
 
 @user_errors
+@gated
 def full_png(image, space="lab", category="general", render_size=0, saturation=1.0, hints_json=""):
     """The full-resolution PNG of a colorization, made when asked for (large photos)."""
     _, _, name, res = _run(image, space, category, render_size, saturation, hints_json)
@@ -167,7 +169,8 @@ def tab() -> Inputs:
     with gr.Tab("Colorize", id="colorize"):
         with gr.Row():
             with gr.Column():
-                image = gr.File(label=f"Photo (any image file up to {MAX_PIXELS // 1_000_000} MP)",
+                image = gr.File(label=f"Photo (any image file up to {MAX_PIXELS // 1_000_000} MP "
+                                      f"and {limits.MAX_UPLOAD_TEXT})",
                                 file_types=["image"], type="filepath", elem_id="upload")
                 shown = gr.Image(label="Your photo (click to place a colour hint)", format="png",
                                  interactive=False, height=260, elem_id="preview")
@@ -195,7 +198,8 @@ def tab() -> Inputs:
                     with gr.Row():
                         tint_colour = gr.ColorPicker(value="#a08060", label="Tint", visible=False,
                                                      elem_id="tint-colour")
-                        tint_photo = gr.File(label="…or take the tint from a colour photo of a similar scene",
+                        tint_photo = gr.File(label="…or take the tint from a colour photo of a similar scene "
+                                                   f"(up to {limits.MAX_UPLOAD_TEXT})",
                                              file_types=["image"], type="filepath", visible=False,
                                              elem_id="tint-photo")
                     hints_json = gr.Textbox("", label="Hints as JSON (the CLI's format; editable)", lines=1,

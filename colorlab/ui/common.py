@@ -1,32 +1,27 @@
-"""What every tab shares: the run settings read once from the widgets, the error wrapper, scratch files.
+"""What every tab shares: the run settings read once from the widgets, the error wrapper, the CPU gate, scratch.
 
 The server's limits come from ``colorlab.serving.limits``; nothing is started or opened at import.
 """
 from __future__ import annotations
 
 import functools
-import logging
-import shutil
-import tempfile
-import time
+import inspect
+import os
 from pathlib import Path
 
 import gradio as gr
 
 from ..checkpoints import list_checkpoints
 from ..hints import from_json
-from ..imaging import ImageError
-from ..serving import runs, uploads
-from ..serving.limits import CONCURRENCY, SCRATCH_TTL
+from ..imaging import image_pixels
+from ..serving import limits, runs, uploads
+from ..serving.errors import public_message
 from ..serving.scheduling import CpuGate
+from ..serving.scratch import Scratch, instance_root
 
-MAX_UPLOAD = "50mb"
-SCRATCH = Path(tempfile.gettempdir()) / "colorlab-app"
-SCRATCH_PRUNE_EVERY = 60    # seconds between looks for expired scratch folders (older than SCRATCH_TTL)
-GATE = CpuGate(CONCURRENCY)   # quick jobs go ahead of Compare's next model (colorlab.serving.scheduling)
-INFERENCE = {"concurrency_id": "inference", "concurrency_limit": CONCURRENCY}   # one model's events
-log = logging.getLogger("colorlab.app")
-_last_prune = 0.0
+GATE = CpuGate(limits.CONCURRENCY)   # quick jobs go ahead of Compare's next model (colorlab.serving.scheduling)
+# quick jobs wait for the CPU at the gate (small ones first), not in Gradio's queue
+INFERENCE = {"concurrency_id": "inference", "concurrency_limit": limits.INFERENCE_WORKERS}
 
 
 def run_settings(render_size, saturation, hints_json) -> runs.RunSettings:
@@ -36,36 +31,59 @@ def run_settings(render_size, saturation, hints_json) -> runs.RunSettings:
 
 
 def user_errors(fn):
-    """Every failure reaches the user as a gr.Error with a readable message, never a traceback."""
+    """Every failure reaches the user as a short gr.Error: a user's mistake with its message,
+    anything else as an error id logged in full; never a server path or an exception class
+    (``colorlab.serving.errors``). Every handler is wrapped in it."""
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
         except gr.Error:
             raise
-        except (ValueError, LookupError, OSError) as exc:   # ImageError, CheckpointError are ValueErrors
-            raise gr.Error(str(exc), print_exception=False) from None
-        except Exception as exc:   # noqa: BLE001 - logged here, reported briefly
-            log.exception("unexpected failure in %s", fn.__name__)
-            raise gr.Error(f"Something went wrong ({type(exc).__name__}); please try another image.") from None
+        except Exception as exc:   # noqa: BLE001 - the message is chosen (and logged) by public_message
+            raise gr.Error(public_message(exc, fn.__name__), print_exception=False) from None
     return wrapper
 
 
+def is_big(image, render_size=0, hints_json="") -> bool:
+    """Whether a job counts as big for the CPU gate (it then gives way to small jobs as it goes):
+    a photo over BIG_PIXELS (read from the header only), over BIG_POINTS points or a render
+    size over BIG_RENDER. Anything unreadable is small: it fails fast."""
+    try:
+        if int(render_size or 0) > limits.BIG_RENDER or len(from_json(hints_json).points) > limits.BIG_POINTS:
+            return True
+    except (TypeError, ValueError):
+        return False
+    return image_pixels(image) > limits.BIG_PIXELS
+
+
+def gated(fn):
+    """Run the whole handler inside the CPU gate: decoding the upload, the model and the PNGs, so
+    that a job waiting for the CPU holds no decoded photo and the server holds at most one big
+    and one small job (``colorlab.serving.scheduling``, docs/space.md)."""
+    params = list(inspect.signature(fn).parameters)
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        given = dict(zip(params, args), **kwargs)
+        big = is_big(given.get("image") or given.get("photo"), given.get("render_size", 0),
+                     given.get("hints_json", ""))
+        with GATE.quick(big=big):
+            return fn(*args, **kwargs)
+    return wrapper
+
+
+@functools.cache
+def scratch() -> Scratch:
+    """Each response's files and Gradio's cache, in this instance's private folder, pruned by
+    age and total size (``colorlab.serving.scratch``); made on first use."""
+    root = instance_root()
+    return Scratch(root, others=(Path(os.environ["GRADIO_TEMP_DIR"]),))
+
+
 def scratch_dir() -> Path:
-    """A fresh folder for one response's files; folders past their TTL are pruned (at most
-    once a minute, so a busy server does not scan thousands of folders per request)."""
-    global _last_prune
-    SCRATCH.mkdir(parents=True, exist_ok=True)
-    now = time.time()
-    if now - _last_prune > SCRATCH_PRUNE_EVERY:
-        _last_prune = now
-        for old in SCRATCH.iterdir():
-            try:
-                if now - old.stat().st_mtime > SCRATCH_TTL:
-                    shutil.rmtree(old, ignore_errors=True)
-            except OSError:
-                pass
-    return Path(tempfile.mkdtemp(dir=SCRATCH))
+    """A fresh private folder for one response's files (``colorlab.serving.scratch``)."""
+    return scratch().new_dir()
 
 
 def png(image, directory: Path, name: str, grey_as_l: bool = False) -> str:
@@ -81,13 +99,11 @@ def stem(image) -> str:
 
 
 def read(image) -> uploads.Upload:
-    """The upload at ``image`` (a file path); a readable gr.Error if there is none or it is unusable."""
+    """The upload (an ImageError names the file by its name only: ``user_errors``). Called
+    inside the CPU gate, so that jobs waiting for the CPU hold no decoded photo."""
     if not image:
         raise gr.Error("Upload a photo or pick an example first.", print_exception=False)
-    try:
-        return uploads.read_upload(image)
-    except ImageError as exc:   # name the file as the user knows it, not by its server path
-        raise gr.Error(str(exc).replace(str(image), Path(str(image)).name), print_exception=False) from None
+    return uploads.read_upload(image)
 
 
 def model_for(space: str, category: str) -> str:

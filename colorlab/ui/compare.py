@@ -4,19 +4,20 @@ from __future__ import annotations
 import gradio as gr
 
 from ..checkpoints import list_checkpoints
-from ..serving import runs, tables, uploads
+from ..serving import limits, runs, tables, uploads
+from ..serving.admission import COMPARE_ID
 from .colorize import Inputs
 from .common import GATE, hint_note, png, read, run_settings, scratch_dir, stem, user_errors
 
 
 @user_errors
 def compare(image, render_size=0, saturation=1.0, hints_json="", progress=gr.Progress()):   # noqa: B008 - how Gradio asks for a progress bar
-    upload = read(image)
     settings = run_settings(render_size, saturation, hints_json)
     hints = settings.hints
     if not list_checkpoints():
         raise gr.Error("No checkpoints are installed.")
-    upload = uploads.for_display(upload)   # every model on the display-size photo
+    with GATE.step():   # decoded and reduced as one step of the comparison
+        upload = uploads.for_display(read(image))   # every model on the display-size photo
     results, best = runs.compare_all(upload, settings,
                                      progress=lambda i, n, name: progress((i, n), desc=name, unit="models"),
                                      gate=GATE)
@@ -47,5 +48,5 @@ def tab(inputs: Inputs) -> None:
         compare_note = gr.Markdown()
         compare_table = gr.Dataframe(headers=tables.COMPARE_HEADERS, label="Metrics")
     compare_btn.click(compare, [inputs.image, inputs.render_size, inputs.saturation, inputs.hints_json],
-                      [grid, compare_table, compare_note], api_name="compare", concurrency_id="compare",
-                      concurrency_limit=1)
+                      [grid, compare_table, compare_note], api_name="compare", concurrency_id=COMPARE_ID,
+                      concurrency_limit=limits.COMPARE_SLOTS)

@@ -10,7 +10,8 @@ import functools
 import gradio as gr
 
 from .. import __version__, studies
-from ..serving import hosting
+from ..serving import hosting, limits
+from ..serving.scratch import private_dir
 from ..studies import stats as study_stats
 from .common import scratch_dir, user_errors
 
@@ -48,7 +49,9 @@ def storage() -> hosting.Storage:
 def lab() -> studies.Lab:
     """The studies, sessions and answers (SQLite, WAL), opened on first use; a new study's
     pictures are prepared in the background."""
-    return studies.Lab(studies.StudyStore(storage().directory), warm_on_publish=True)
+    store = studies.StudyStore(private_dir(storage().directory))
+    private_dir(storage().directory)   # the database files just made: 0600 in a 0700 folder
+    return studies.Lab(store, warm_on_publish=True)
 
 
 # ---------------------------------------------------------------- handlers
@@ -210,7 +213,8 @@ def tab(demo: gr.Blocks, names: list[str]) -> None:
                 t_exp = gr.Number(value=0, precision=0, minimum=0, maximum=60000,
                                   label="Exposure limit in ms (0 = none)")
             t_realism = gr.Checkbox(value=True, label="Single image: ask for the optional 1-5 realism score")
-            t_own = gr.File(label="Or your own photos instead of the study pool (optional)",
+            t_own = gr.File(label="Or your own photos instead of the study pool (optional; each up to "
+                                  f"{limits.MAX_UPLOAD_TEXT})",
                             file_count="multiple", file_types=["image"])
             with gr.Row():
                 publish = gr.Button("Publish study", elem_id="turing-publish")
