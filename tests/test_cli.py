@@ -61,9 +61,15 @@ def test_colorize_subprocess(weights_dir, inputs, tmp_path):
 
 
 def test_models_json_subprocess(weights_dir):
+    # the environment's weights folder, as a fresh process reads it (the other commands: in-process)
     res = run_cli("models", "--json", env={"COLORLAB_WEIGHTS": str(weights_dir)})
     assert res.returncode == 0, res.stderr
-    rows = json.loads(res.stdout)
+    assert [r["name"] for r in json.loads(res.stdout)] == ["hsv-general", "lab-general", "rgb-general"]
+
+
+def test_models_json(weights_dir, capsys):
+    assert main(["models", "--json", "--weights-dir", str(weights_dir)]) == 0
+    rows = json.loads(capsys.readouterr().out)
     assert [r["name"] for r in rows] == ["hsv-general", "lab-general", "rgb-general"]
     lab = rows[1]
     assert lab["space"] == "lab" and lab["category"] == "general" and lab["architecture"] == "lab_resunet"
@@ -72,10 +78,12 @@ def test_models_json_subprocess(weights_dir):
     assert {"val_metrics", "grey_metrics", "render_size", "train_size"} <= set(lab)
 
 
-def test_evaluate_json_subprocess(weights_dir, folder):
-    res = run_cli("evaluate", "--weights-dir", weights_dir, "--model", "hsv-general", "--data", folder, "--json")
-    assert res.returncode == 0, res.stderr
-    report = json.loads(res.stdout)
+def test_evaluate_json(weights_dir, folder, capsys):
+    # in-process: a subprocess's interpreter start-up cost more than the command (test_colorize_subprocess
+    # and test_models_json_subprocess cover the entry point)
+    assert main(["evaluate", "--weights-dir", str(weights_dir), "--model", "hsv-general", "--data", str(folder),
+                 "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
     assert report["model"] == "hsv-general" and report["n"] == 2 and report["errors"] == []
     for key in ("psnr", "ssim", "ciede2000", "colorfulness", "dcf"):
         assert np.isfinite(report["scores"][key]) and np.isfinite(report["grey"][key])
