@@ -40,7 +40,7 @@ def run_capped(code: str, headroom_mb: int, timeout: float = 600) -> dict:
         print(json.dumps(out))
     """).format(code=textwrap.dedent(code), headroom=headroom_mb)
     res = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=timeout,
-                         env={"PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "2", "PATH": "/usr/bin:/bin"})
+                         env={"PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1", "PATH": "/usr/bin:/bin"})
     assert res.returncode == 0, res.stderr[-2000:]
     return json.loads(res.stdout.strip().splitlines()[-1])
 
