@@ -156,6 +156,18 @@ def test_unexpected_errors_become_an_error_id_logged_in_full(caplog):
         assert "error id" in public_message(exc)
 
 
+def test_a_refused_organiser_action_keeps_its_message_and_a_server_permission_error_does_not(monkeypatch):
+    from colorlab import studies
+    monkeypatch.setenv(studies.TOKEN_ENV, "the-token")
+    with pytest.raises(studies.AccessDenied) as refused:
+        studies.check_token("not-the-token")
+    assert "Wrong organiser token" in public_message(refused.value)
+    try:
+        raise PermissionError(13, "Permission denied", "/srv/data/ratings.db")
+    except PermissionError as exc:
+        assert "error id" in public_message(exc)
+
+
 def test_scrub_cuts_paths_and_class_names():
     assert scrub("OverflowError: /srv/app/tmp/gradio/ab12/photo.png is bad") == "photo.png is bad"
     assert scrub("C:\\Users\\x\\pic.jpg: no such file") == "pic.jpg: no such file"

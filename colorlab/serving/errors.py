@@ -39,9 +39,14 @@ def _raised_by_colorlab(exc: BaseException) -> bool:
 
 def for_the_user(exc: BaseException) -> bool:
     """A failure whose message is meant for the user: a ValueError (ImageError, CheckpointError,
-    bad hints, ...) or a LookupError raised by colorlab's own code. KeyError and IndexError
-    are always bugs, whoever raised them."""
-    if isinstance(exc, (KeyError, IndexError)) or not isinstance(exc, (ValueError, LookupError)):
+    bad hints, ...) or a LookupError raised by colorlab's own code, or a refusal colorlab
+    defines as a PermissionError (``studies.AccessDenied``: a wrong organiser token). KeyError
+    and IndexError are always bugs, whoever raised them; the builtin PermissionError (a file
+    the server may not open) is not for the user."""
+    if isinstance(exc, (KeyError, IndexError)):
+        return False
+    ours = isinstance(exc, PermissionError) and type(exc).__module__.startswith("colorlab")
+    if not (ours or isinstance(exc, (ValueError, LookupError))):
         return False
     return _raised_by_colorlab(exc)
 
