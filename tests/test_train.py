@@ -88,6 +88,21 @@ def test_configs_parse_and_only_shipped_models_export_to_weights(path):
         assert cfg.hints and cfg.init_from and cfg.epochs == budget[path.parent.name]
 
 
+def test_p_automatic_drops_whole_samples_hints_and_keeps_the_rest():
+    """p_automatic 0 is the earlier simulation bit for bit; above 0 a sample either keeps its
+    simulated hints unchanged or loses every channel (what the network sees without hints)."""
+    from train.trainer import training_hints
+    rgb = torch.rand(64, 3, 16, 16, generator=torch.Generator().manual_seed(1))
+    plain = training_hints(rgb, seed=0, step=5)
+    assert torch.equal(training_hints(rgb, seed=0, step=5, p_automatic=0.0), plain)
+    mixed = training_hints(rgb, seed=0, step=5, p_automatic=0.5)
+    bare = mixed.flatten(1).abs().amax(1) == 0
+    assert torch.equal(mixed[~bare], plain[~bare])
+    dropped = bare & (plain.flatten(1).abs().amax(1) > 0)
+    assert 0.3 < dropped.float().mean() < 0.6                 # about half of the hinted ones
+    assert training_hints(rgb, seed=0, step=5, p_automatic=1.0).abs().max() == 0
+
+
 # ---------------------------------------------------------------- tiny real runs
 
 @pytest.fixture(scope="module")

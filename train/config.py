@@ -33,6 +33,8 @@ class Config:
     warmup_steps: int = 100
     seed: int = 0
     hints: bool = False                 # simulate colour hints from the truth (colorlab.hints) and feed them
+    p_automatic: float = 0.0            # with hints: this share of samples gets none at all (automatic
+                                        # colorization), beside the ~15% the simulation leaves bare anyway
     init_from: str | None = None        # start from this checkpoint's weights (a fine-tune); new tensors start at 0
     threads: int = 2
     val_limit: int | None = None        # score only the first N val images

@@ -105,13 +105,21 @@ def cfg_arch(net) -> str:
     return getattr(net, "arch_name", type(net).__name__)
 
 
-def training_hints(rgb: torch.Tensor, seed: int, step: int, guided: bool = False) -> torch.Tensor:
+def training_hints(rgb: torch.Tensor, seed: int, step: int, guided: bool = False,
+                   p_automatic: float = 0.0) -> torch.Tensor:
     """Hints simulated from the truth for one batch; a pure function of (seed, global step).
-    ``guided``: the spread is guided by the photo's L* (``colorlab.hints.spread``)."""
+    ``guided``: the spread is guided by the photo's L* (``colorlab.hints.spread``).
+    ``p_automatic`` in [0, 1]: each sample's hints are then dropped (all maps 0, what the
+    network sees without hints) with this probability, drawn after the simulation's own
+    draws, so 0 reproduces the earlier runs exactly."""
     lab = rgb_to_lab(rgb)
     ab = (lab[:, 1:] / AB_SCALE).clamp(-1, 1)
-    return simulate_training(ab, torch.Generator().manual_seed(seed * 1_000_003 + step),
-                             lightness=lab[:, :1] if guided else None)
+    gen = torch.Generator().manual_seed(seed * 1_000_003 + step)
+    maps = simulate_training(ab, gen, lightness=lab[:, :1] if guided else None)
+    if p_automatic:
+        keep = torch.rand(maps.shape[0], generator=gen) >= p_automatic
+        maps = maps * keep.view(-1, 1, 1, 1).to(maps)
+    return maps
 
 
 def grey_scores(arrays) -> dict:
@@ -238,7 +246,8 @@ def train(cfg: Config, argv: list[str] | None = None) -> dict:
             grey = rgb_to_grey(rgb)
             with torch.autocast("cuda", enabled=use_amp):
                 if cfg.hints:
-                    maps = training_hints(rgb, cfg.seed, epoch * steps_per_epoch + step, guided(net)).to(device)
+                    maps = training_hints(rgb, cfg.seed, epoch * steps_per_epoch + step, guided(net),
+                                          cfg.p_automatic).to(device)
                     pred = network_output(model, space, x, maps, grey)
                 else:
                     pred = model(x)
