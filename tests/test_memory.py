@@ -17,6 +17,10 @@ def test_band_temporaries_come_from_the_heap_and_image_buffers_are_mmapped():
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc malloc only")
 def test_tune_malloc_applies_every_setting():
-    code = "from colorlab.serving.memory import tune_malloc; print(tune_malloc())"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    # A fresh process (the settings are process-wide), loading the module alone: importing the
+    # colorlab package would start torch (30 s on the loaded 2 cores, for a ctypes call)
+    code = ("import importlib.util as u, sys; s = u.spec_from_file_location('memory', sys.argv[1]); "
+            "m = u.module_from_spec(s); s.loader.exec_module(m); print(m.tune_malloc())")
+    out = subprocess.run([sys.executable, "-c", code, memory.__file__], capture_output=True, text=True,
+                         check=True).stdout
     assert out.strip() == "True"
