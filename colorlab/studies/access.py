@@ -24,4 +24,4 @@ def check_token(given: str | None) -> None:
         raise AccessDenied("Wrong organiser token.")
 
 
-__all__ = ["AccessDenied", "TOKEN_ENV", "check_token"]
+__all__ = ["TOKEN_ENV", "AccessDenied", "check_token"]

@@ -19,14 +19,18 @@ Catch trials (attention checks) take the photos right after the session's window
 photo appears twice in a session, in either protocol, as long as ``n + catches <= P``;
 when the pool is too small the session is shortened (``session_lengths``). The order of
 the trials and, side by side, which side the real photo is on, are shuffled with a seed
-derived from the session id: ``plan_session`` returns the same plan for the same id.
+the caller derives from the server's secret (``colorlab.studies.secret``) and the
+session's random id; the study's photo list is shuffled once, at publishing, with a seed
+derived from the secret too. Nothing a rater is shown or sent is a seed, so nothing
+they receive before answering tells them the truth. ``plan_session`` returns the same
+plan for the same (index, seed).
 """
 from __future__ import annotations
 
-import hashlib
 import math
 import random
 import re
+import secrets
 from dataclasses import asdict, dataclass, field
 
 from .pool import CATCH, CATEGORIES, IMAGE_SIZE, REAL, Photo
@@ -41,6 +45,10 @@ COLORIZED = "colorized"
 MAIN = "main"
 DEFAULT_TRIALS = 20
 MAX_CATCH_SHARE = 0.5
+OPEN, INVITE = "open", "invite"
+ACCESS = (OPEN, INVITE)
+MAX_INVITES = 1000
+MAX_STUDY_ID = 10 ** 9
 
 
 @dataclass(frozen=True)
@@ -57,10 +65,17 @@ class Settings:
     realism_score: bool = True      # single protocol: offer the optional 1-5 score
     size: int = IMAGE_SIZE
     pool: str = "shipped"           # "shipped" or the organiser's folder
+    access: str = OPEN              # "open": anyone with the link; "invite": one code per session
+    invites: int = 0                # invite codes generated at publishing (access "invite")
+    sessions_per_hour: int = 0      # cap per client (network address) and hour; 0: no cap
+    fast_median_ms: int = 300       # a session whose median response is below this is flagged
+    grace_ms: int = 3000            # with an exposure limit: answers later than limit + grace are late
+    pairs: tuple[tuple[str, str], ...] = ()   # (model, category): judge a model on its category only
 
     def __post_init__(self):
         object.__setattr__(self, "models", tuple(self.models))
         object.__setattr__(self, "categories", tuple(self.categories))
+        object.__setattr__(self, "pairs", tuple(tuple(p) for p in self.pairs))
 
     def validate(self) -> None:
         if self.protocol not in PROTOCOLS:
@@ -81,14 +96,28 @@ class Settings:
             raise ValueError("the exposure limit must be between 0 (none) and 60000 ms")
         if not 32 <= int(self.size) <= 1024:
             raise ValueError("the image size must be between 32 and 1024 pixels")
+        if self.access not in ACCESS:
+            raise ValueError(f"access must be one of {ACCESS}, got {self.access!r}")
+        if self.access == INVITE and not 1 <= int(self.invites) <= MAX_INVITES:
+            raise ValueError(f"an invite-only study needs between 1 and {MAX_INVITES} invite codes")
+        if not 0 <= int(self.sessions_per_hour) <= 10_000:
+            raise ValueError("the cap on sessions per client and hour must be between 0 (none) and 10000")
+        if not 0 <= int(self.fast_median_ms) <= 10_000:
+            raise ValueError("the fast-session threshold must be between 0 (off) and 10000 ms")
+        if not 0 <= int(self.grace_ms) <= 60_000:
+            raise ValueError("the grace after the exposure limit must be between 0 and 60000 ms")
+        for model, category in self.pairs:
+            if model not in self.models or category not in self.categories:
+                raise ValueError(f"the pair ({model}, {category}) names a model or category the study does not have")
 
     def as_dict(self) -> dict:
         d = asdict(self)
         d["models"], d["categories"] = list(self.models), list(self.categories)
+        d["pairs"] = [list(p) for p in self.pairs]
         return d
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Settings":
+    def from_dict(cls, d: dict) -> Settings:
         return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
 
 
@@ -108,7 +137,8 @@ class Study:
         return session_lengths(self.settings, len(self.photos))
 
     def link(self, base_url: str = "") -> str:
-        return f"{base_url}?study={self.study_id}"
+        """The rater link: ``base_url`` (the app's address) with ``?study=ID``."""
+        return f"{base_url.rstrip('/')}/?study={self.study_id}" if base_url else f"?study={self.study_id}"
 
 
 @dataclass(frozen=True)
@@ -141,8 +171,12 @@ class Trial:
         return [self.left, self.right] if self.right else [self.left]
 
 
-def conditions(settings: Settings) -> list[str]:
+def conditions(settings: Settings, category: str | None = None) -> list[str]:
+    """The conditions of the study (``category`` None), or those a photo of ``category``
+    can be shown in: with ``settings.pairs`` only the models paired with its category."""
     models = sorted(settings.models)
+    if category is not None and settings.pairs:
+        models = sorted(m for m, c in settings.pairs if c == category)
     return models if settings.protocol == TWO_AFC else [REAL] + models
 
 
@@ -162,37 +196,42 @@ def session_lengths(settings: Settings, n_photos: int) -> tuple[int, int]:
     return main, catch
 
 
-def session_seed(session_id: str) -> int:
-    return int.from_bytes(hashlib.sha256(session_id.encode()).digest()[:8], "big")
-
-
 def condition_at(t: int, n_photos: int, n_conditions: int) -> int:
     """Condition index of plan position ``t`` (see the module docstring)."""
     return (t % n_photos + t // n_photos) % n_conditions
 
 
-def make_session_id(study_id: int, index: int, nonce: str) -> str:
-    return f"{study_id}-{index}-{nonce}"
+def new_session_id() -> str:
+    """A session's id: 16 random hex digits, unrelated to the study, the session's place in
+    the rotation and its plan."""
+    return secrets.token_hex(8)
 
 
-def parse_session_id(session_id: str) -> tuple[int, int]:
-    m = re.fullmatch(r"(\d+)-(\d+)-[0-9a-f]+", session_id)
-    if not m:
-        raise ValueError(f"not a session id: {session_id!r}")
-    return int(m.group(1)), int(m.group(2))
+def parse_study_id(text) -> int:
+    """A study id from a link or a form: a whole number 1..10^9, else ``ValueError`` with a
+    message that does not repeat the input (it may be anything, e.g. HTML)."""
+    s = str(text if text is not None else "").strip()
+    if not re.fullmatch(r"[0-9]{1,10}", s) or not 1 <= int(s) <= MAX_STUDY_ID:
+        raise ValueError("A study id is a whole number such as 3; the link's study id is not one.")
+    return int(s)
 
 
-def plan_session(study: Study, session_id: str) -> list[Trial]:
-    """The trials of session ``session_id`` (its index is part of the id), always the same."""
-    _, k = parse_session_id(session_id)
-    photos, conds = list(study.photos), study.conditions
-    P, C = len(photos), len(conds)
+def plan_session(study: Study, index: int, seed: int) -> list[Trial]:
+    """The trials of the study's session number ``index`` (its place in the rotation),
+    shuffled with ``seed`` (derived from the server secret); always the same for the same
+    arguments."""
+    k = int(index)
+    photos = list(study.photos)
+    P = len(photos)
     main, catch = study.lengths()
     if main < 1:
         return []
-    rng = random.Random(session_seed(session_id))
+    rng = random.Random(int(seed))
     start = k * main
-    picks = [(photos[t % P], conds[condition_at(t, P, C)]) for t in range(start, start + main)]
+    picks = []
+    for t in range(start, start + main):
+        conds = conditions(study.settings, photos[t % P].category)
+        picks.append((photos[t % P], conds[condition_at(t, P, len(conds))]))
     picks += [(photos[t % P], CATCH) for t in range(start + main, start + main + catch)]
     rng.shuffle(picks)
     trials = []
@@ -206,15 +245,39 @@ def plan_session(study: Study, session_id: str) -> list[Trial]:
     return trials
 
 
-def order_pool(photos: list[Photo], categories, seed: str) -> list[Photo]:
+def order_pool(photos: list[Photo], categories, seed: int, pairs=()) -> list[Photo]:
     """The study's photo list: the photos of ``categories``, shuffled once with ``seed``
-    (so every session window mixes the categories)."""
+    (derived from the server secret, so the list cannot be rebuilt from public data;
+    every session window mixes the categories)."""
     chosen = sorted((p for p in photos if p.category in set(categories) or p.category not in CATEGORIES),
-                    key=lambda p: (p.photo_id, p.sha256))
-    random.Random(session_seed(seed)).shuffle(chosen)
+                    key=lambda p: (p.photo_id, p.sha256, str(p.path)))
+    if pairs:   # a photo whose category no model is judged on is never shown
+        chosen = [p for p in chosen if p.category in {c for _, c in pairs}]
+    random.Random(int(seed)).shuffle(chosen)
     return chosen
 
 
-__all__ = ["COLORIZED", "DEFAULT_TRIALS", "LEFT", "MAIN", "PROTOCOLS", "PROTOCOL_LABELS", "RIGHT", "SINGLE",
-           "Settings", "Study", "TWO_AFC", "Trial", "condition_at", "conditions", "make_session_id", "order_pool",
-           "parse_session_id", "plan_session", "session_lengths", "session_seed"]
+__all__ = [
+    "ACCESS",
+    "COLORIZED",
+    "DEFAULT_TRIALS",
+    "INVITE",
+    "LEFT",
+    "MAIN",
+    "OPEN",
+    "PROTOCOLS",
+    "PROTOCOL_LABELS",
+    "RIGHT",
+    "SINGLE",
+    "TWO_AFC",
+    "Settings",
+    "Study",
+    "Trial",
+    "condition_at",
+    "conditions",
+    "new_session_id",
+    "order_pool",
+    "parse_study_id",
+    "plan_session",
+    "session_lengths",
+]

@@ -52,7 +52,7 @@ class Photo:
         return {"category": self.category, "path": str(rel), "sha256": self.sha256}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Photo":
+    def from_dict(cls, d: dict) -> Photo:
         path = Path(d["path"])
         return cls(d["category"], path if path.is_absolute() else ROOT / path, d.get("sha256", ""))
 
@@ -99,7 +99,7 @@ def hue_turned(img: Image.Image, turn: float = 0.5) -> Image.Image:
     """``img`` with its hue rotated by ``turn`` of a circle (0.5: 180 degrees), the same
     saturation and value: obviously wrong colour, for attention checks."""
     hsv = np.asarray(img.convert("HSV")).copy()
-    hsv[..., 0] = (hsv[..., 0].astype(np.int32) + int(round(turn * 256))) % 256
+    hsv[..., 0] = (hsv[..., 0].astype(np.int32) + round(turn * 256)) % 256
     return Image.fromarray(hsv, "HSV").convert("RGB")
 
 
@@ -176,5 +176,18 @@ def build_pool(data_root: Path | str, dest: Path | str = POOL_DIR, per_category:
     return chosen
 
 
-__all__ = ["CATCH", "CATEGORIES", "IMAGE_EXTS", "IMAGE_SIZE", "POOL_DIR", "Photo", "Preparer", "REAL",
-           "build_pool", "folder_pool", "hue_turned", "shipped_pool", "square"]
+__all__ = [
+    "CATCH",
+    "CATEGORIES",
+    "IMAGE_EXTS",
+    "IMAGE_SIZE",
+    "POOL_DIR",
+    "REAL",
+    "Photo",
+    "Preparer",
+    "build_pool",
+    "folder_pool",
+    "hue_turned",
+    "shipped_pool",
+    "square",
+]

@@ -1,8 +1,14 @@
 """Per-study results from the answer rows (``StudyStore.answers``), with scipy.stats.
 
-* Attention checks: a session fails when it answered catch trials and got fewer than the
-  study's ``catch_pass`` share right. Failed sessions are left out of the results by
-  default and listed separately.
+* Exclusion rules (``RULES``), each left out by default, counted in the results, and
+  waived on request (``include``):
+  - "attention": a session fails when it answered catch trials and got fewer than the
+    study's ``catch_pass`` share right; the whole session is left out;
+  - "fast": a session whose median response time (measured on the server) is below the
+    study's ``fast_median_ms`` (300 ms by default: nobody judges pictures that fast);
+    the whole session is left out;
+  - "late": with an exposure limit, an answer more than ``grace_ms`` after the limit
+    (the store flags it); that answer is left out.
 * Fooling rate per model and category (and per model over all categories): single image,
   the share of colorizations judged real (real photos judged real are the reference row);
   side by side, the share of trials where the rater chose the colorization as the real
@@ -26,9 +32,11 @@ from .plan import COLORIZED, REAL, TWO_AFC, Settings
 from .pool import CATCH
 
 ALL = "all"
+ATTENTION, FAST, LATE = "attention", "fast", "late"
+RULES = (ATTENTION, FAST, LATE)
 CSV_COLUMNS = ("study_id", "protocol", "session_id", "trial", "photo", "category", "condition", "kind",
                "checkpoint_sha256", "shown_order", "truth", "answer", "correct", "score", "response_ms",
-               "attention", "app_version", "created_at")
+               "late", "attention", "fast", "app_version", "created_at")
 
 
 def wilson(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
@@ -68,6 +76,14 @@ def attention(rows: list[dict], catch_pass: float) -> dict[str, str]:
             for s in sessions}
 
 
+def fast_sessions(rows: list[dict], threshold_ms: float) -> set[str]:
+    """Sessions whose median response time is below ``threshold_ms`` (0: none)."""
+    times = defaultdict(list)
+    for r in rows:
+        times[r["session_id"]].append(r["response_ms"])
+    return {s for s, t in times.items() if threshold_ms > 0 and float(np.median(t)) < threshold_ms}
+
+
 def _rate(k: int, n: int, protocol: str) -> dict:
     low, high = wilson(k, n)
     d = {"n": n, "k": k, "rate": k / n if n else float("nan"), "ci_low": low, "ci_high": high, "p_vs_half": None}
@@ -76,11 +92,21 @@ def _rate(k: int, n: int, protocol: str) -> dict:
     return d
 
 
-def results(rows: list[dict], settings: Settings, include_failed: bool = False) -> dict:
-    """Everything the results view shows, from one study's answer rows."""
+def results(rows: list[dict], settings: Settings, include: tuple[str, ...] = ()) -> dict:
+    """Everything the results view shows, from one study's answer rows. ``include``: the
+    exclusion rules (``RULES``) to waive. ``left_out`` counts, per rule, the sessions it
+    applies to (and for "late" the answers), whether or not it was waived."""
+    unknown = set(include) - set(RULES)
+    if unknown:
+        raise ValueError(f"unknown exclusion rules {sorted(unknown)}; the rules are {RULES}")
     att = attention(rows, settings.catch_pass)
-    excluded = {s for s, a in att.items() if a == "failed"} if not include_failed else set()
-    main = [r for r in rows if r["kind"] == "main" and r["session_id"] not in excluded]
+    failed = {s for s, a in att.items() if a == "failed"}
+    fast = fast_sessions(rows, int(getattr(settings, "fast_median_ms", 0)))
+    late = [r for r in rows if r.get("late")]
+    excluded = (failed if ATTENTION not in include else set()) | (fast if FAST not in include else set())
+    drop_late = LATE not in include
+    main = [r for r in rows if r["kind"] == "main" and r["session_id"] not in excluded
+            and not (drop_late and r.get("late"))]
     protocol = settings.protocol
 
     counts = defaultdict(lambda: [0, 0])     # (condition, category) -> [k, n]
@@ -117,21 +143,30 @@ def results(rows: list[dict], settings: Settings, include_failed: bool = False) 
         raters.append({"session_id": s, "answers": len(rs), "catch_right": sum(r["answer"] == r["truth"] for r in catches),
                        "catch_trials": len(catches), "attention": att[s], "fooled": sum(fools),
                        "colorized": len(fools), "median_response_ms": float(np.median([r["response_ms"] for r in rs])),
+                       "fast": s in fast, "late": sum(bool(r.get("late")) for r in rs),
                        "included": s not in excluded})
-    return {"protocol": protocol, "rates": rates, "pairs": pairs, "raters": raters,
-            "excluded": sorted(excluded), "answers": len(rows), "used": len(main)}
+    left_out = {ATTENTION: {"sessions": len(failed), "included": ATTENTION in include},
+                FAST: {"sessions": len(fast), "included": FAST in include},
+                LATE: {"sessions": len({r["session_id"] for r in late}), "answers": len(late),
+                       "included": LATE in include}}
+    return {"protocol": protocol, "rates": rates, "pairs": pairs, "raters": raters, "left_out": left_out,
+            "excluded": sorted(excluded), "sessions": len(by_session), "answers": len(rows), "used": len(main)}
 
 
 def export_csv(rows: list[dict], settings_by_study: dict[int, Settings]) -> str:
-    """Every answer as CSV, with its session's attention-check outcome."""
-    att = {}
+    """Every answer as CSV, with its session's attention-check outcome, whether the session
+    was flagged fast and whether the answer was late."""
+    att, fast = {}, set()
     for sid, st in settings_by_study.items():
-        att.update(attention([r for r in rows if r["study_id"] == sid], st.catch_pass))
+        mine = [r for r in rows if r["study_id"] == sid]
+        att.update(attention(mine, st.catch_pass))
+        fast |= fast_sessions(mine, int(st.fast_median_ms))
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(CSV_COLUMNS)
     for r in rows:
-        d = dict(r, correct=int(r["answer"] == r["truth"]), attention=att.get(r["session_id"], "none"))
+        d = dict(r, correct=int(r["answer"] == r["truth"]), attention=att.get(r["session_id"], "none"),
+                 fast=int(r["session_id"] in fast), late=int(bool(r.get("late"))))
         w.writerow(["" if d.get(c) is None else d[c] for c in CSV_COLUMNS])
     return buf.getvalue()
 
@@ -168,5 +203,20 @@ def plot(res: dict, title: str = ""):
     return fig
 
 
-__all__ = ["ALL", "CSV_COLUMNS", "attention", "export_csv", "fooled", "holm", "plot", "results", "wilson",
-           "COLORIZED"]
+__all__ = [
+    "ALL",
+    "ATTENTION",
+    "COLORIZED",
+    "CSV_COLUMNS",
+    "FAST",
+    "LATE",
+    "RULES",
+    "attention",
+    "export_csv",
+    "fast_sessions",
+    "fooled",
+    "holm",
+    "plot",
+    "results",
+    "wilson",
+]
