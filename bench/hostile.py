@@ -24,6 +24,7 @@ import argparse
 import json
 import os
 import random
+import re
 import sqlite3
 import sys
 import tempfile
@@ -130,8 +131,9 @@ def hostile(minutes: float, raters: int, visitors: int, flood_threads: int, ever
     hints = flood_hints()
     try:
         admin = client_for(url, "10.0.0.1", tmp, "admin")
-        admin.predict(TOKEN, "2afc", names, ["faces", "landscapes", "general"], 20, 10, 0, True, None,
-                      api_name="/turing_publish")
+        note = admin.predict(TOKEN, "2afc", names, False, ["faces", "landscapes", "general"], 20, 10, 0, True,
+                             "open", 30, 0, None, api_name="/turing_publish")[0]
+        study_id = re.search(r"Study \*\*(\d+)\*\*", note).group(1)
         deadline = time.monotonic() + minutes * 60
 
         def timed(kind, call):
@@ -180,16 +182,16 @@ def hostile(minutes: float, raters: int, visitors: int, flood_threads: int, ever
             c = client_for(url, f"10.1.0.{k + 1}", tmp, f"r{k}")
             rng = random.Random(100 + k)
             while not stop.is_set() and time.monotonic() < deadline:
-                out = timed("rater start", lambda: c.predict("", api_name="/turing_start"))
+                out = timed("rater start", lambda: c.predict(study_id, "", api_name="/turing_start"))
                 if out is None:
                     time.sleep(2)
                     continue
-                while (not stop.is_set() and time.monotonic() < deadline
-                       and not any(isinstance(x, str) and "Finished" in x for x in out)):
+                # out: progress, trial, token, exposure, score, end (the end screen once finished)
+                while not stop.is_set() and time.monotonic() < deadline and not out[-1]:
                     time.sleep(rng.uniform(1, 3))
-                    new = timed("rater answer", lambda: c.predict(
-                        api_name=rng.choice(["/turing_answer_left", "/turing_answer_right"])))
-                    if new is None:
+                    new = timed("rater answer", lambda out=out: c.predict(
+                        out[2], api_name=rng.choice(["/turing_answer_left", "/turing_answer_right"])))
+                    if new is None or not isinstance(new[0], str):
                         break           # a refused or failed answer: start a new session
                     with tally.lock:
                         acked["answers"] += 1

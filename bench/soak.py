@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import re
 import sys
 import tempfile
 import threading
@@ -49,8 +50,9 @@ def soak(minutes: float, raters: int, colorizers: int, every: float, warmup: flo
     stop = threading.Event()
     try:
         admin = Client(url, verbose=False, download_files=str(tmp / "dl-admin"))
-        admin.predict(token, "2afc", names, ["faces", "landscapes", "general"], 20, 10, 0, True, None,
-                      api_name="/turing_publish")
+        note = admin.predict(token, "2afc", names, False, ["faces", "landscapes", "general"], 20, 10, 0, True,
+                             "open", 30, 0, None, api_name="/turing_publish")[0]
+        study_id = re.search(r"Study \*\*(\d+)\*\*", note).group(1)
 
         def count(kind, exc=None):
             with lock:
@@ -65,10 +67,14 @@ def soak(minutes: float, raters: int, colorizers: int, every: float, warmup: flo
                        httpx_kwargs={"timeout": 300}), random.Random(k)
             while not stop.is_set():
                 try:
-                    out = c.predict("", api_name="/turing_start")
+                    out = c.predict(study_id, "", api_name="/turing_start")
                     count("rater")
-                    while not stop.is_set() and not any(isinstance(x, str) and "Finished" in x for x in out):
-                        out = c.predict(api_name=rng.choice(["/turing_answer_left", "/turing_answer_right"]))
+                    # out: progress, trial, token, exposure, score, end (the end screen once finished)
+                    while not stop.is_set() and not out[-1]:
+                        time.sleep(0.3)   # the server refuses answers sooner than 200 ms after the trial
+                        out = c.predict(out[2], api_name=rng.choice(["/turing_answer_left", "/turing_answer_right"]))
+                        if not isinstance(out[0], str):
+                            raise RuntimeError(f"answer refused: {out[-1]}")
                         count("rater")
                 except Exception as exc:   # noqa: BLE001 - counted and reported
                     count("rater", exc)

@@ -6,8 +6,6 @@ refused with a clear message). The app runs on the tiny untrained test checkpoin
 """
 from __future__ import annotations
 
-import csv
-import io
 import re
 from pathlib import Path
 
@@ -24,7 +22,7 @@ pytestmark = pytest.mark.slow
 
 ENDPOINTS = {"/preview", "/colorize", "/compare", "/channels", "/turing_publish", "/turing_start",
              "/turing_answer_real", "/turing_answer_colorized", "/turing_answer_left", "/turing_answer_right",
-             "/turing_close", "/turing_studies", "/turing_results", "/turing_export",
+             "/turing_close", "/turing_studies", "/turing_results", "/turing_export", "/turing_invites",
              "/models_table", "/model_details", "/model_details_initial"}
 
 
@@ -175,52 +173,6 @@ def test_models_tab(client, weights_dir):
     curves, card = client.predict("lab-general", api_name="/model_details")
     assert curves is None and "No training history" in card   # the test checkpoints were never trained
     assert "Design reproduced" in card and "Licence" in card and "sha256" in card
-
-
-def test_turing_session_end_to_end(app, client):
-    """A single-image study: the token is required, a rater plays the session to its result,
-    and the results and the CSV export have its answers."""
-    url, data, _ = app
-    args = ("single", ["lab-general", "rgb-general"], ["faces", "general"], 5, 20, 0, True, None)
-    with pytest.raises(Exception, match="Wrong organiser token"):
-        client.predict("not-the-token", *args, api_name="/turing_publish")
-    note, _ = client.predict(TOKEN, *args, api_name="/turing_publish")
-    study_id = re.search(r"Study \*\*(\d+)\*\*", note).group(1)
-    assert "5 trials + 1 attention checks" in note and f"?study={study_id}" in note
-    rater = Client(url, verbose=False)
-    img, left, right, text, score, exposure = rater.predict(study_id, api_name="/turing_start")
-    for k in range(6):
-        # nothing the browser gets before the answer depends on the truth
-        assert text.startswith(f"Trial **{k + 1} of 6**: is this a real colour photo, or colorized?")
-        assert Path(img).name == "image.png" and left is None and right is None and exposure == 0
-        shown = png(img)
-        assert shown.size == (256, 256) and shown.mode == "RGB" and not shown.text
-        endpoint = "/turing_answer_real" if k % 2 else "/turing_answer_colorized"
-        img, left, right, text, score, exposure = rater.predict(str(k % 5 + 1) if k != 2 else None,
-                                                                api_name=endpoint)
-    assert img is None and "Finished" in text
-    rater.predict("3", api_name="/turing_answer_real")   # answering after the end adds nothing
-
-    plot, rates, pairs, raters, summary = client.predict(study_id, False, api_name="/turing_results")
-    assert summary.startswith(f"6 answers in study {study_id} (single")
-    rows = rates["data"]
-    assert sum(r[2] for r in rows if r[1] != "all") in (5, 0)   # 0 if the rater failed the one check
-    for r in rows:
-        assert 0 <= r[5] <= r[4] <= r[6] <= 1
-    assert len(raters["data"]) == 1 and raters["data"][0][1] == 6
-    exported = client.predict(study_id, api_name="/turing_export")
-    records = list(csv.DictReader(io.StringIO(Path(exported).read_text())))
-    assert len(records) == 6 and len({r["photo"] for r in records}) == 6
-    assert {r["app_version"] for r in records} and all(r["truth"] in ("real", "colorized") for r in records)
-    assert {r["condition"] for r in records} <= {"real", "catch", "lab-general", "rgb-general"}
-    assert all(r["checkpoint_sha256"] for r in records if r["condition"] in ("lab-general", "rgb-general"))
-    assert sum(r["score"] != "" for r in records) == 5
-    assert (data / "studies.sqlite3").is_file()
-
-
-def test_turing_answer_without_session_is_an_error(app):
-    with pytest.raises(Exception, match="Start a session"):
-        Client(app[0], verbose=False).predict(None, api_name="/turing_answer_real")
 
 
 def test_examples_are_credited():

@@ -20,7 +20,7 @@ def test_declared_endpoints_are_read_from_the_app_and_its_tabs():
     # app.py only launches colorlab.ui; the tabs name the endpoints the rehearsal must find served
     names = space.declared_endpoints(ROOT / "app.py")
     assert {"preview", "colorize", "full_png", "compare", "channels", "turing_start", "turing_results",
-            "models_table", "model_details"} <= set(names) and len(names) == 19
+            "models_table", "model_details", "turing_invites"} <= set(names) and len(names) == 20
 
 
 def test_the_repository_file_set_validates(files):

@@ -2,13 +2,14 @@
 
 Given only what ``start`` and each step return to the rater (the trial number and total,
 the trial token, the picture names and the picture bytes), predictors of the truth do no
-better than chance over 400 trials per protocol. Side by side (real left or right, 50/50)
-each predictor's hit count lies inside the 99% binomial interval of 50%
+better than chance over 400 trials per protocol. Side by side (real left or right,
+50/50) each predictor's hit count lies inside the 99% binomial interval of 50%
 (``scipy.stats.binomtest``); in both protocols its guesses are independent of the truth
 (``fisher_exact`` on guess x truth). Both are Bonferroni-corrected over the predictors,
 so the test as a whole fails by chance in under 1% of runs. The pool is 24 photos, so
-every real photo comes round in almost every session (what the old URLs gave away). No picture name or picture content is ever served twice, across sessions, and the
-per-serving re-encoding changes what a rater sees by far less than a just-noticeable
+every real photo comes round in almost every session (what the old URLs gave away). No
+picture name or picture content is ever served twice, across sessions, and the per-
+serving re-encoding changes what a rater sees by far less than a just-noticeable
 difference.
 
 Run once against the old seeding (main at 4af8f67, before issue 19: plans seeded from the
@@ -108,7 +109,7 @@ def small_pool(tmp_path):
     folder = tmp_path / "pool"
     for cat in ("faces", "landscapes"):
         (folder / cat).mkdir(parents=True)
-        for p in [q for q in studies.shipped_pool((cat,))][:12]:
+        for p in studies.shipped_pool((cat,))[:12]:
             shutil.copyfile(p.path, folder / cat / p.path.name)
     return folder
 

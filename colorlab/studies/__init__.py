@@ -6,35 +6,35 @@ sessions (``session``). docs/studies.md has the threat model."""
 from .access import TOKEN_ENV, AccessDenied, check_token
 from .pictures import Shelf, fresh_png
 from .plan import (
-                   COLORIZED,
-                   INVITE,
-                   LEFT,
-                   OPEN,
-                   PROTOCOLS,
-                   RIGHT,
-                   SINGLE,
-                   TWO_AFC,
-                   Settings,
-                   Study,
-                   Trial,
-                   conditions,
-                   parse_study_id,
-                   plan_session,
-                   session_lengths,
+    COLORIZED,
+    INVITE,
+    LEFT,
+    OPEN,
+    PROTOCOLS,
+    RIGHT,
+    SINGLE,
+    TWO_AFC,
+    Settings,
+    Study,
+    Trial,
+    conditions,
+    parse_study_id,
+    plan_session,
+    session_lengths,
 )
 from .pool import (
-                   CATCH,
-                   CATEGORIES,
-                   IMAGE_SIZE,
-                   POOL_DIR,
-                   REAL,
-                   Photo,
-                   Preparer,
-                   folder_pool,
-                   shipped_pool,
+    CATCH,
+    CATEGORIES,
+    IMAGE_SIZE,
+    POOL_DIR,
+    REAL,
+    Photo,
+    Preparer,
+    folder_pool,
+    shipped_pool,
 )
 from .secret import SECRET_ENV, load_secret
-from .session import Lab, Session, Shown, plural
+from .session import Lab, Session, Shown, matrix_design, plural
 from .store import Answer, Refused, StudyStore, data_dir
 
 __all__ = [
@@ -71,7 +71,7 @@ __all__ = [
                    "data_dir",
                    "folder_pool",
                    "fresh_png",
-                   "load_secret",
+                   "load_secret", "matrix_design",
                    "parse_study_id",
                    "plan_session",
                    "plural",

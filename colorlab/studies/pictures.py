@@ -11,11 +11,11 @@ valid only while its trial is on screen: answering the trial, finishing the sess
 
 Every picture is also re-encoded per serving (``fresh_png``): a random quarter of its
 pixel channels move one level (of 255) up or down, then a new PNG is written without
-metadata and without compression (so its size says nothing about its content). Real photo and colorization go through the same step, so the bytes of a
-picture differ between any two servings while what the rater sees does not: on 30
-shipped pool photos at 256 px the mean CIEDE2000 change is 0.31 (at most 0.42 per photo,
-a just-noticeable difference is ~2.3), PSNR 54 dB (``tests/test_study_attack.py``
-measures it).
+metadata and without compression (so its size says nothing about its content). Real
+photo and colorization go through the same step, so the bytes of a picture differ
+between any two servings while what the rater sees does not: on 30 shipped pool photos
+at 256 px the mean CIEDE2000 change is 0.31 (at most 0.42 per photo, a just-noticeable
+difference is ~2.3), PSNR 54 dB (``tests/test_study_attack.py`` measures it).
 """
 from __future__ import annotations
 

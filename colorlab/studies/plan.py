@@ -257,27 +257,6 @@ def order_pool(photos: list[Photo], categories, seed: int, pairs=()) -> list[Pho
     return chosen
 
 
-__all__ = [
-    "ACCESS",
-    "COLORIZED",
-    "DEFAULT_TRIALS",
-    "INVITE",
-    "LEFT",
-    "MAIN",
-    "OPEN",
-    "PROTOCOLS",
-    "PROTOCOL_LABELS",
-    "RIGHT",
-    "SINGLE",
-    "TWO_AFC",
-    "Settings",
-    "Study",
-    "Trial",
-    "condition_at",
-    "conditions",
-    "new_session_id",
-    "order_pool",
-    "parse_study_id",
-    "plan_session",
-    "session_lengths",
-]
+__all__ = ["ACCESS", "COLORIZED", "DEFAULT_TRIALS", "INVITE", "LEFT", "MAIN", "OPEN", "PROTOCOLS", "PROTOCOL_LABELS",
+           "RIGHT", "SINGLE", "TWO_AFC", "Settings", "Study", "Trial", "condition_at", "conditions", "new_session_id",
+           "order_pool", "parse_study_id", "plan_session", "session_lengths"]

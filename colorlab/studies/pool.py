@@ -176,18 +176,5 @@ def build_pool(data_root: Path | str, dest: Path | str = POOL_DIR, per_category:
     return chosen
 
 
-__all__ = [
-    "CATCH",
-    "CATEGORIES",
-    "IMAGE_EXTS",
-    "IMAGE_SIZE",
-    "POOL_DIR",
-    "REAL",
-    "Photo",
-    "Preparer",
-    "build_pool",
-    "folder_pool",
-    "hue_turned",
-    "shipped_pool",
-    "square",
-]
+__all__ = ["CATCH", "CATEGORIES", "IMAGE_EXTS", "IMAGE_SIZE", "POOL_DIR", "REAL", "Photo", "Preparer", "build_pool",
+           "folder_pool", "hue_turned", "shipped_pool", "square"]

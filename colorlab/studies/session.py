@@ -37,7 +37,7 @@ from .plan import (
     parse_study_id,
     plan_session,
 )
-from .pool import CATCH, POOL_DIR, Preparer, folder_pool, shipped_pool
+from .pool import CATCH, CATEGORIES, POOL_DIR, Preparer, folder_pool, shipped_pool
 from .secret import derive, derive_int
 from .store import Refused, StudyStore
 
@@ -267,6 +267,17 @@ class Lab:
         return stats.export_csv(rows, settings)
 
 
+def matrix_design(names) -> tuple[list[str], list[str], list[tuple[str, str]]]:
+    """The publishing default: for each category, its three matrix models (``lab-<c>``,
+    ``hsv-<c>``, ``rgb-<c>``, those of them installed), each judged on its own category.
+    Returns (models, categories, (model, category) pairs)."""
+    have = set(names)
+    pairs = [(f"{space}-{cat}", cat) for cat in CATEGORIES for space in ("lab", "hsv", "rgb")
+             if f"{space}-{cat}" in have]
+    cats = [c for c in CATEGORIES if any(pc == c for _, pc in pairs)]
+    return [m for m, _ in pairs], cats, pairs
+
+
 def plural(n: int, word: str) -> str:
     """``1 attention check``, ``2 attention checks``."""
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
@@ -277,4 +288,4 @@ def _version() -> str:
     return __version__
 
 
-__all__ = ["TWO_AFC", "Lab", "Refused", "Session", "Shown", "plural"]
+__all__ = ["TWO_AFC", "Lab", "Refused", "Session", "Shown", "matrix_design", "plural"]

@@ -140,7 +140,8 @@ def results(rows: list[dict], settings: Settings, include: tuple[str, ...] = ())
     for s, rs in sorted(by_session.items(), key=lambda kv: min(r["id"] for r in kv[1])):
         catches = [r for r in rs if r["kind"] == CATCH]
         fools = [f for f in map(fooled, rs) if f is not None]
-        raters.append({"session_id": s, "answers": len(rs), "catch_right": sum(r["answer"] == r["truth"] for r in catches),
+        raters.append({"session_id": s, "answers": len(rs),
+                       "catch_right": sum(r["answer"] == r["truth"] for r in catches),
                        "catch_trials": len(catches), "attention": att[s], "fooled": sum(fools),
                        "colorized": len(fools), "median_response_ms": float(np.median([r["response_ms"] for r in rs])),
                        "fast": s in fast, "late": sum(bool(r.get("late")) for r in rs),
@@ -203,20 +204,5 @@ def plot(res: dict, title: str = ""):
     return fig
 
 
-__all__ = [
-    "ALL",
-    "ATTENTION",
-    "COLORIZED",
-    "CSV_COLUMNS",
-    "FAST",
-    "LATE",
-    "RULES",
-    "attention",
-    "export_csv",
-    "fast_sessions",
-    "fooled",
-    "holm",
-    "plot",
-    "results",
-    "wilson",
-]
+__all__ = ["ALL", "ATTENTION", "COLORIZED", "CSV_COLUMNS", "FAST", "LATE", "RULES", "attention", "export_csv",
+           "fast_sessions", "fooled", "holm", "plot", "results", "wilson"]

@@ -309,7 +309,8 @@ class StudyStore:
             idx = conn.execute("SELECT COALESCE(MAX(idx) + 1, 0) FROM sessions WHERE study_id = ?",
                                (int(study_id),)).fetchone()[0]
             conn.execute("INSERT INTO sessions (session_id, study_id, idx, started_at, client, invite, total) "
-                         "VALUES (?, ?, ?, ?, ?, ?, ?)", (session_id, int(study_id), int(idx), now, client, code, total))
+                         "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                         (session_id, int(study_id), int(idx), now, client, code, total))
         return session_id, int(idx)
 
     def serve(self, session_id: str, position: int) -> str:

@@ -1,7 +1,8 @@
 """The Gradio app, one module per tab: ``build()`` lays the tabs out, ``launch()`` serves them.
 
 ``colorize`` (one model on a photo, with colour hints), ``compare`` (every model on it),
-``channels`` (channels and hue artefacts), ``turing`` (perceptual studies), ``models``
+``channels`` (channels and hue artefacts), ``turing`` (perceptual studies: the organiser's
+tab, and the rater view a study's link shows instead of everything else), ``models``
 (checkpoints and claims); ``common`` holds what they share. The tabs only wire widgets to
 ``colorlab.serving`` and the library: no colour maths here.
 
@@ -38,7 +39,8 @@ def build() -> gr.Blocks:
     with gr.Blocks(title="colorlab: greyscale photo colorization", delete_cache=(600, limits.GRADIO_CACHE_TTL)) as demo:
         gr.Markdown("# colorlab\nColorize greyscale photos with U-Net models trained in LAB, HSV or RGB on "
                     "faces, landscapes or general photos. A colour photo is turned grey first and kept as "
-                    "the reference the result is scored against.")
+                    "the reference the result is scored against.", elem_id="cl-header")
+        turing.rater()   # what a study's rater link (?study=ID) shows instead of the header and the tabs
         inputs = colorize.tab()
         compare.tab(inputs)
         channels.tab(inputs)
@@ -58,7 +60,11 @@ def launch() -> None:
     start_trimmer()
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     torch.set_num_threads(max(1, cores // max(1, limits.CONCURRENCY)))   # concurrent jobs share the cores
-    build().launch(**launch_options())   # body and upload limits, no monitoring (colorlab.serving.admission)
+    options = launch_options()   # body and upload limits, no monitoring (colorlab.serving.admission)
+    options["app_kwargs"].setdefault("routes", []).extend(turing.routes())   # the study pictures
+    # run_history=False: Gradio would otherwise keep every call's inputs (the organiser token too)
+    # in the browser's localStorage and list them on /gradio_api/runs
+    build().launch(**options, run_history=False, css=turing.CSS, head=turing.HEAD)
 
 
 __all__ = ["build", "launch"]
