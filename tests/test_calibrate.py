@@ -83,6 +83,15 @@ def test_a_model_with_wrong_colours_gets_less_of_them(photos):
 
 
 
+def test_the_gain_is_the_largest_whose_ciede_is_within_five_percent_of_the_best(photos):
+    # the default rule (docs/training.md): from g0, the largest gain whose CIEDE2000 is at most
+    # 5% above g0's; the next step up was tried and is over that line
+    gain, table = calibrate.choose_gain(oracle(-0.2), photos, max_psnr_drop=99)     # g0: the grid's floor
+    ciede = {r["gain"]: r["ciede2000"] for r in table}
+    g0 = ciede[calibrate.MIN_GAIN]
+    assert gain > calibrate.MIN_GAIN and ciede[gain] <= 1.05 * g0 < ciede[round(gain + 0.05, 3)]
+
+
 def test_the_psnr_guard_stops_the_vividness_step(photos):
     # wrong colours: above g0 (the grid's floor) every step costs PSNR; a generous CIEDE2000
     # allowance alone would lift the gain, the guard keeps it where PSNR allows
