@@ -123,3 +123,12 @@ def test_cli_refuses_bad_suggest_requests(tmp_path, photo, capsys, args, message
     with pytest.raises(SystemExit) as exc:
         main(["colorize", *model, "--out", str(tmp_path / "o"), *args, str(src)])
     assert exc.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_evaluate_reports_top1_and_best_of_k(tmp_path, photo, capsys):
+    photo.save(tmp_path / "a.png")
+    assert main(["evaluate", "--model", "lab-general", "--data", str(tmp_path), "--suggest", "2", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    s = report["scores"]
+    assert report["n"] == 1 and set(s) == {"automatic", "top-1", "best-of-K", "true tint"}
+    assert s["best-of-K"]["psnr"] >= s["top-1"]["psnr"] and s["best-of-K"]["ciede2000"] <= s["top-1"]["ciede2000"]

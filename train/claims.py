@@ -83,7 +83,7 @@ class Claim:
     test: str
     comparisons: list = field(default_factory=list)
     recorded: dict | None = None        # evidence from a recorded run, used when the comparisons are not run
-    kind: str = "claim"                 # claim | hints
+    kind: str = "claim"                 # claim | hints | suggest
 
 
 def _matrix(space: str, cat: str) -> str:
@@ -155,7 +155,28 @@ def default_claims() -> list[Claim]:
                         "issue 11 (hints)", "matrix models that take hints, simulated hints "
                         "(colorlab.hints.simulate) on the full val sets; CIEDE2000, best space - each other",
                         kind="hints"))
+    claims.append(Claim("S", "A grey photo's cast is ambiguous: the top-ranked suggested look is often not the best",
+                        "issue 23 (suggested looks)", "the shipped suggested looks (K = 4, colorlab.suggest) of the "
+                        "hint-aware models on val photos (docs/suggestions.json, python -m train.suggestions_report); "
+                        "how often the best of the 4 by PSNR is not the top-ranked one (95% Clopper-Pearson "
+                        "interval, scipy.stats.binomtest), and by how much it beats it then", kind="suggest"))
     return claims
+
+
+def suggest_rows(path: Path) -> list[dict]:
+    """Per model in ``path`` (docs/suggestions.json): photos, how many have a best look that is
+    not the top-ranked one with its 95% interval, and the PSNR gain then. [] if not run."""
+    from scipy.stats import binomtest
+    if not Path(path).is_file():
+        return []
+    rows = []
+    for name, s in json.loads(Path(path).read_text()).items():
+        n, a = s["n"], s["ambiguity"]
+        k = round(a["best_not_top"] * n)
+        ci = binomtest(k, n).proportion_ci(0.95, method="exact")
+        rows.append({"model": name, "n": n, "k": k, "low": ci.low, "high": ci.high,
+                     "gain": a["gain_when_not_top"], "gain_mean": a["gain_mean"]})
+    return rows
 
 
 # ---------------------------------------------------------------- evaluation
@@ -262,9 +283,16 @@ def hints_rows(claim: Claim, scores: Scores, seeds: dict | None) -> list[dict]:
     return rows
 
 
-def run_claims(claims: list[Claim], scores: Scores, seeds: dict | None) -> list[dict]:
+def run_claims(claims: list[Claim], scores: Scores, seeds: dict | None, suggestions: Path | None = None) -> list[dict]:
     out = []
     for claim in claims:
+        if claim.kind == "suggest":
+            rows = suggest_rows(suggestions) if suggestions else []
+            verdict = "not run" if not rows else (
+                f"ambiguous: the best look is not the top-ranked one for {min(r['k'] / r['n'] for r in rows):.0%}"
+                f"-{max(r['k'] / r['n'] for r in rows):.0%} of the photos")
+            out.append({"claim": claim, "suggest": rows, "verdict": verdict})
+            continue
         if claim.kind == "hints":
             rows = hints_rows(claim, scores, seeds)
             out.append({"claim": claim, "hints": rows,
@@ -350,6 +378,12 @@ def claims_markdown(results: list[dict], sources: str) -> str:
             lines.append(f"| {claim.key} | {claim.claim} ({claim.paper}) | {claim.test} | {'<br>'.join(cells)} | "
                          f"{entry['verdict']} | — |")
             continue
+        if claim.kind == "suggest":
+            cells = [f"{r['model']}: {r['k']} of {r['n']} photos, {r['k'] / r['n']:.0%} [{r['low']:.0%}, "
+                     f"{r['high']:.0%}]; then +{r['gain']:.2f} dB over the top-ranked" for r in entry["suggest"]]
+            lines.append(f"| {claim.key} | {claim.claim} ({claim.paper}) | {claim.test} | "
+                         f"{'<br>'.join(cells) or 'not run'} | {entry['verdict']} | — |")
+            continue
         est = _estimate_cell(claim, entry["primary"], rec=entry.get("from_record", False))
         shipped = entry["verdict_shipped"]
         shipped_cell = "—" if shipped == "not run" else \
@@ -390,7 +424,9 @@ def claims_json(results: list[dict]) -> list[dict]:
     for e in results:
         c = e["claim"]
         row = {"key": c.key, "claim": c.claim, "paper": c.paper, "test": c.test, "verdict": e["verdict"]}
-        if c.kind != "hints":
+        if c.kind == "suggest":
+            row["suggest"] = e["suggest"]
+        elif c.kind != "hints":
             row["verdict_shipped"] = e["verdict_shipped"]
             row["comparisons"] = [{"label": k.label, "metric": k.metric, "role": k.role, "expect": k.expect,
                                    "status": r["status"], "interval": ivd(r), "spread": r.get("spread"),
@@ -399,10 +435,11 @@ def claims_json(results: list[dict]) -> list[dict]:
     return out
 
 
-def inputs(scores: Path, extra: list[Path], seeds: Path) -> list[Path]:
-    """The files the claims are made from: the per-image scores (main and extra runs) and the seed spread."""
+def inputs(scores: Path, extra: list[Path], seeds: Path, suggestions: Path | None = None) -> list[Path]:
+    """The files the claims are made from: the per-image scores (main and extra runs), the seed
+    spread and the suggested looks' measurements."""
     files = [p for folder in (scores, *extra) if Path(folder).is_dir() for p in sorted(Path(folder).glob("*.json"))]
-    return files + ([Path(seeds)] if Path(seeds).is_file() else [])
+    return files + [Path(p) for p in (seeds, suggestions) if p is not None and Path(p).is_file()]
 
 
 def main(argv=None) -> int:
@@ -412,6 +449,8 @@ def main(argv=None) -> int:
     ap.add_argument("--extra", type=Path, nargs="*", default=[ROOT / "docs" / "scores" / "claims"],
                     help="per-image scores of the extra runs (claims 5, 6)")
     ap.add_argument("--seeds", type=Path, default=ROOT / "docs" / "seeds.json", help="seed spread (train.seeds)")
+    ap.add_argument("--suggestions", type=Path, default=ROOT / "docs" / "suggestions.json",
+                    help="the suggested looks' measurements (train.suggestions_report)")
     ap.add_argument("--json", type=Path, help="also write the verdicts as JSON")
     ap.add_argument("--weights-dir", type=Path, default=ROOT / "weights",
                     help="checkpoints the scores must be of (a stale score file is reported)")
@@ -428,7 +467,7 @@ def main(argv=None) -> int:
     seeds = seeds_mod.load(args.seeds)
     if seeds is None:
         print(f"{args.seeds}: no seed spread; verdicts use the intervals alone", file=sys.stderr)
-    results = run_claims(default_claims(), scores, seeds)
+    results = run_claims(default_claims(), scores, seeds, args.suggestions)
 
     def shown(p):
         try:
@@ -440,7 +479,8 @@ def main(argv=None) -> int:
                f"`{shown(args.seeds)}`" + ("" if seeds else " (not there yet: intervals alone)"))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(docblocks.stamp(claims_markdown(results, sources),
-                                        docblocks.files_digest(inputs(args.scores, args.extra, args.seeds))))
+                                        docblocks.files_digest(inputs(args.scores, args.extra, args.seeds,
+                                                                      args.suggestions))))
     if args.json:
         args.json.write_text(json.dumps(claims_json(results), indent=1) + "\n")
     for e in results:
