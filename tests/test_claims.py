@@ -113,7 +113,7 @@ def test_claims_table_on_a_fixture(fixture, capsys):
     head = rows[0].count("|")
     assert rows[1] == "|---|---|---|---|---|---|" and all(r.count("|") == head for r in rows)
     keys = [r.split("|")[1].strip() for r in rows[2:]]
-    assert keys == ["1", "2", "3", "4", "5", "6", "6b", "H"]
+    assert keys == ["1", "2", "3", "4", "5", "6", "6b", "H", "S"]
     verdict = {e["key"]: e["verdict"] for e in json.loads((root / "claims.json").read_text())}
     assert verdict["1"] == "supported"                       # +5 colourfulness, seed SD 1.0
     assert verdict["2"] == "no detectable difference"        # 0.1 CIEDE2000: excludes 0, below the seed spread
@@ -137,9 +137,9 @@ def test_claims_table_on_a_fixture(fixture, capsys):
 def test_claims_without_any_scores_or_seeds(tmp_path, capsys):
     out = tmp_path / "claims.md"
     assert claims.main(["--out", str(out), "--scores", str(tmp_path / "none"), "--extra",
-                        "--seeds", str(tmp_path / "none.json")]) == 0
+                        "--seeds", str(tmp_path / "none.json"), "--suggestions", str(tmp_path / "none.json")]) == 0
     rows = table_rows(out.read_text())
-    assert len(rows) == 2 + 8 and all("not run" in r or "refuted" in r for r in rows[2:])
+    assert len(rows) == 2 + 9 and all("not run" in r or "refuted" in r for r in rows[2:])
     assert "run python -m train.scores first" in capsys.readouterr().err
 
 
