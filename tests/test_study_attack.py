@@ -14,12 +14,13 @@ difference.
 
 Run once against the old seeding (main at 4af8f67, before issue 19: plans seeded from the
 session id shown on the page, the photo order from the public study id, pictures
-addressed by their content), by /tmp/oldrun/old_attack.py with the same predictors fed
-what that code returned (the session id from the page's text, the picture bytes that
-Gradio's URLs are derived from), 20 sessions of 20 trials on the shipped pool: the seed
-predictor was right in 400 of 400 side-by-side trials (p = 7.7e-121) and in 400 of 400
-single-image trials; the repeat predictor named the real side in 263 of 400 side-by-side
-trials (p = 2.9e-10). Against the new protocol the same predictors are at chance.
+addressed by their content), by a one-off script (not kept: it drove the old API) with
+the same predictors fed what that code returned (the session id from the page's text, the
+picture bytes that Gradio's URLs are derived from), 20 sessions of 20 trials on the
+shipped pool: the seed predictor was right in 400 of 400 side-by-side trials
+(p = 7.7e-121) and in 400 of 400 single-image trials; the repeat predictor named the real
+side in 263 of 400 side-by-side trials (p = 2.9e-10). Against the new protocol the same
+predictors are at chance.
 """
 from __future__ import annotations
 
