@@ -93,6 +93,8 @@ def test_the_client_is_its_address_unless_a_trusted_proxy_says_otherwise():
     # what the client wrote left of the proxy's entry does not choose its identity
     assert client_key(req("127.0.0.1", "6.6.6.6, 9.9.9.9"), trusted={"127.0.0.1"}) == "9.9.9.9"
     assert client_key(req("10.0.0.5", "1.1.1.1, 8.8.8.8"), trusted="*") == "8.8.8.8"
+    from colorlab.serving.admission import _trusted
+    assert _trusted({"SPACE_ID": "u/colorlab"}) == "*" and _trusted({}) == set()   # a Space: behind its proxy
 
 
 def test_a_big_job_gives_way_to_a_small_one_at_its_next_pause_point():

@@ -106,7 +106,10 @@ class _TooLarge(Exception):
 # ---------------------------------------------------------------- who is the client
 
 def _trusted(environ=None) -> set[str] | str:
-    raw = (os.environ if environ is None else environ).get(TRUSTED_PROXIES_ENV, "")
+    """The trusted proxies: ``COLORLAB_TRUSTED_PROXIES``; on a Hugging Face Space (``SPACE_ID``)
+    every request comes through its proxy, so by default any (``*``)."""
+    env = os.environ if environ is None else environ
+    raw = env.get(TRUSTED_PROXIES_ENV, "*" if env.get("SPACE_ID") else "")
     return "*" if raw.strip() == "*" else {a.strip() for a in raw.split(",") if a.strip()}
 
 

@@ -17,6 +17,7 @@ Gradio reads ``GRADIO_TEMP_DIR`` at import.
 """
 from __future__ import annotations
 
+import logging
 import os
 import re
 import shutil
@@ -27,6 +28,7 @@ from pathlib import Path
 
 from .limits import PRUNE_EVERY, SCRATCH_MAX_BYTES, SCRATCH_TTL
 
+log = logging.getLogger("colorlab.scratch")
 PREFIX = "colorlab-"
 _NAME = re.compile(rf"^{PREFIX}(\d+)-\w+$")
 _root: Path | None = None
@@ -141,10 +143,13 @@ def private_dir(directory: Path) -> Path:
     """``directory`` (made if needed) readable only by this user: 0700, its files 0600."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    os.chmod(directory, 0o700)
-    for p in directory.iterdir():
-        if p.is_file():
-            os.chmod(p, 0o600)
+    try:
+        os.chmod(directory, 0o700)
+        for p in directory.iterdir():
+            if p.is_file():
+                os.chmod(p, 0o600)
+    except OSError as exc:    # a mount this user does not own: say so, but serve
+        log.warning("could not make %s private: %s", directory, exc)
     return directory
 
 
