@@ -25,6 +25,7 @@ import json
 import os
 import random
 import re
+import shutil
 import sqlite3
 import sys
 import tempfile
@@ -214,6 +215,7 @@ def hostile(minutes: float, raters: int, visitors: int, flood_threads: int, ever
     finally:
         server.stop()
     stored = _answers_in(tmp / "data")
+    shutil.rmtree(tmp, ignore_errors=True)    # the photos, the 60 MB file, the downloads
     fit = [s for s in samples if s[0] >= 0.2 * minutes * 60 and s[1] is not None]
     slope = linregress([s[0] / 60 for s in fit], [s[1] for s in fit]).slope if len(fit) > 2 else None
     lat = {k: {"n": len(v), "p50": percentile(v, 50), "p95": percentile(v, 95), "max": max(v)}
@@ -275,7 +277,9 @@ def write_section(text: str, path: Path = ROOT / "bench" / "results.md") -> None
         _, _, tail = rest.partition(SECTION)
         new = head + block + tail.lstrip("\n")
     else:
-        new = old.rstrip("\n") + "\n\n" + block
+        head = old.rstrip("\n") or ("# bench results\n\nSections written by the bench scripts "
+                                     "(the main benchmark page is docs/benchmarks.md).")
+        new = head + "\n\n" + block
     path.write_text(new)
 
 

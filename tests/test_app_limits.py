@@ -80,16 +80,23 @@ def test_an_over_limit_upload_is_refused_with_the_limit(server, tmp_path):
     assert r.status_code == 413 and "limit" in r.json()["detail"]
 
 
+def test_monitoring_is_off(server):
+    url, _ = server
+    for path in ("monitoring", "monitoring/summary", "gradio_api/monitoring/summary"):
+        assert httpx.get(url + path, timeout=30).status_code in (403, 404), path
+
+
 def test_messages_carry_no_server_path_or_exception_class(server, tmp_path):
     url, tmp = server
     c = client(url, tmp, "10.3.0.1")
     bad = tmp_path / "holiday.png"
     bad.write_text("not a picture")
     outside = {"path": "/etc/hostname", "meta": {"_type": "gradio.FileData"}}   # not an upload of this client
-    for image in (handle_file(str(bad)), outside):
+    for image, says in ((handle_file(str(bad)), "readable"), (outside, "")):
         with pytest.raises(Exception) as exc:
             c.predict(image, "lab", "general", 0, 1.0, "", api_name="/colorize")
         msg = str(exc.value)
+        assert says in msg, msg            # the user's mistake is still explained
         assert "/tmp" not in msg and "/etc" not in msg and str(tmp_path) not in msg, msg
         assert not CLASS_NAME.search(msg.replace("AppError", "")), msg
 
