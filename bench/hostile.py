@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from colorlab.tools import appserver
+from colorlab.tools import appserver, docblocks
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "hostile-token"
@@ -265,24 +265,6 @@ def render(res: dict) -> str:
         f"RSS over time: {rss}", ""])
 
 
-SECTION = "<!-- hostile -->"
-
-
-def write_section(text: str, path: Path = ROOT / "bench" / "results.md") -> None:
-    """Put ``text`` between the hostile markers of ``path`` (appended the first time)."""
-    old = path.read_text() if path.is_file() else ""
-    block = f"{SECTION}\n{text}\n{SECTION}\n"
-    if old.count(SECTION) >= 2:
-        head, _, rest = old.partition(SECTION)
-        _, _, tail = rest.partition(SECTION)
-        new = head + block + tail.lstrip("\n")
-    else:
-        head = old.rstrip("\n") or ("# bench results\n\nSections written by the bench scripts "
-                                     "(the main benchmark page is docs/benchmarks.md).")
-        new = head + "\n\n" + block
-    path.write_text(new)
-
-
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description="Hostile traffic against the app (issue 20).")
     ap.add_argument("--minutes", type=float, default=15)
@@ -291,13 +273,15 @@ def main(argv=None) -> int:
     ap.add_argument("--flood-threads", type=int, default=8)
     ap.add_argument("--every", type=float, default=2.0, help="seconds between RSS samples")
     ap.add_argument("--weights", type=Path)
-    ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results.md")
+    ap.add_argument("--out", type=Path, default=ROOT / "bench" / "hostile.json", help="the measurements (JSON)")
+    ap.add_argument("--page", type=Path, help="page whose hostile block is filled (default docs/benchmarks.md)")
     args = ap.parse_args(argv)
     res = hostile(args.minutes, args.raters, args.visitors, args.flood_threads, args.every, args.weights)
-    text = render(res)
+    args.out.write_text(json.dumps(res, indent=1))
+    text = render(json.loads(args.out.read_text()))
     print(text)
-    write_section(text, args.out)
-    args.out.with_name("hostile.json").write_text(json.dumps(res, indent=1))
+    page = args.page or docblocks.page("hostile")
+    docblocks.write(page, "hostile", docblocks.demote_headings(text))
     return 0
 
 

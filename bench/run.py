@@ -522,7 +522,7 @@ def main(argv=None) -> int:
     ap.add_argument("--worker", nargs=2, metavar=("KIND", "SPEC"), help=argparse.SUPPRESS)
     ap.add_argument("--hostile", action="store_true",
                     help="only the hostile-traffic section (bench/hostile.py): one client floods while raters and "
-                         "visitors use the app; writes its section of bench/results.md")
+                         "visitors use the app; writes bench/hostile.json and its block of docs/benchmarks.md")
     ap.add_argument("--minutes", type=float, default=15, help="length of the hostile-traffic run")
     args = ap.parse_args(argv)
     if args.hostile:

@@ -52,6 +52,14 @@ def test_bench_block_is_what_the_stored_run_gives():
         "docs/benchmarks.md's block is not what bench/results.json gives: rerun `python -m bench.run`")
 
 
+def test_hostile_block_is_what_the_stored_run_gives():
+    from bench import hostile
+    data = json.loads((ROOT / "bench" / "hostile.json").read_text())
+    assert _blocks("hostile") == docblocks.demote_headings(hostile.render(data).rstrip("\n") + "\n"), (
+        "docs/benchmarks.md's hostile block is not what bench/hostile.json gives: "
+        "rerun `python -m bench.run --hostile`")
+
+
 @pytest.mark.parametrize("name", ["results", "headline"])
 def test_results_blocks_are_stamped_with_the_current_inputs(name):
     from colorlab.checkpoints import WEIGHTS_DIR

@@ -19,6 +19,7 @@ PAGES: dict[str, tuple[str, str]] = {
     "results": ("docs/results.md", "python -m train.report"),
     "hints": ("docs/hints.md", "python -m train.hints_curve"),
     "bench": ("docs/benchmarks.md", "python -m bench.run"),
+    "hostile": ("docs/benchmarks.md", "python -m bench.run --hostile"),
 }
 
 
