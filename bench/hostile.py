@@ -42,17 +42,6 @@ TOKEN = "hostile-token"
 FLOOD_IP = "10.66.0.1"
 
 
-def status_mb(pid: int, key: str) -> float | None:
-    """A /proc/PID/status memory line (VmRSS, VmHWM) in MB; None once the process is gone."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith(key + ":"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        return None
-    return None
-
-
 def make_photos(tmp: Path) -> dict[str, Path]:
     """A 1-MP colour JPEG (honest), a 12-MP one (flood), a 40-MP one and a 60 MB file (big uploads)."""
     from PIL import Image
@@ -206,12 +195,12 @@ def hostile(minutes: float, raters: int, visitors: int, flood_threads: int, ever
             t.start()
         samples = []
         while time.monotonic() < deadline:
-            samples.append((time.monotonic() - t0, status_mb(proc.pid, "VmRSS")))
+            samples.append((time.monotonic() - t0, appserver.proc_status_mb(proc.pid, "VmRSS")))
             time.sleep(every)
         stop.set()
         for t in threads:
             t.join(900)
-        peak = status_mb(proc.pid, "VmHWM")
+        peak = appserver.proc_status_mb(proc.pid, "VmHWM")
     finally:
         server.stop()
     stored = _answers_in(tmp / "data")

@@ -38,7 +38,7 @@ import time
 from pathlib import Path
 
 from colorlab.tools import appserver  # standard library only at import: keeps the workers' start-up light
-from colorlab.tools.appserver import colorize_endpoint, endpoint_arguments
+from colorlab.tools.appserver import colorize_endpoint, endpoint_arguments, proc_status_mb
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -56,17 +56,6 @@ THREADS = 2
 def peak_rss_mb() -> float:
     import resource
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024   # KiB on Linux
-
-
-def proc_status_mb(pid: int, key: str) -> float | None:
-    """VmRSS / VmHWM (peak) of a process from /proc, in MiB."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith(key + ":"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        return None
-    return None
 
 
 def synthetic_photo(w: int, h: int):

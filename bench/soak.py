@@ -23,8 +23,8 @@ import threading
 import time
 from pathlib import Path
 
-from bench.run import proc_status_mb
 from colorlab.tools import appserver
+from colorlab.tools.appserver import proc_status_mb
 
 ROOT = Path(__file__).resolve().parent.parent
 

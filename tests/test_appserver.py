@@ -90,3 +90,13 @@ def test_colorize_endpoint_prefers_the_one_named_colorize():
     assert appserver.colorize_endpoint(Client(ep)) == ("/colorize", [2])
     with pytest.raises(RuntimeError, match="no named endpoint"):
         appserver.colorize_endpoint(Client({}))
+
+
+def test_proc_status_mb_reads_this_process_and_not_a_gone_one(tmp_path):
+    import os
+    import subprocess
+    import sys
+    assert appserver.proc_status_mb(os.getpid(), "VmRSS") > 10          # MiB: python + numpy at least
+    done = subprocess.Popen([sys.executable, "-c", "pass"])
+    done.wait()
+    assert appserver.proc_status_mb(done.pid, "VmRSS") is None

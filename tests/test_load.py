@@ -20,8 +20,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from bench.run import proc_status_mb
 from colorlab.tools import appserver
+from colorlab.tools.appserver import proc_status_mb
 
 ROOT = Path(__file__).resolve().parent.parent
 USERS = 20

@@ -22,9 +22,9 @@ from pathlib import Path
 
 import pytest
 
-from bench.run import proc_status_mb
 from colorlab.studies import TOKEN_ENV, StudyStore
 from colorlab.tools import appserver
+from colorlab.tools.appserver import proc_status_mb
 
 pytestmark = pytest.mark.slow
 gradio_client = pytest.importorskip("gradio_client")

@@ -38,6 +38,18 @@ class AppServer:
         stop(self.proc, timeout)
 
 
+def proc_status_mb(pid: int, key: str) -> float | None:
+    """A memory line of /proc/PID/status (``VmRSS``, ``VmHWM`` the peak) in MiB; None once the
+    process is gone (or off Linux)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(key + ":"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on now."""
     with socket.socket() as s:
