@@ -13,6 +13,7 @@ from PIL import Image
 from colorlab.checkpoints import WEIGHTS_DIR, get_model, save_checkpoint
 from colorlab.colorspaces import AB_SCALE, rgb_to_lab
 from colorlab.hints import (
+    CROWD,
     HINT_CHANNELS,
     MAX_POINTS,
     POINT_PATCH,
@@ -159,24 +160,60 @@ def test_guided_spread_follows_lightness_and_reduces_to_idw_on_flat_photos():
     assert torch.allclose(pair[0], guided[0]) and torch.allclose(pair[1], plain[0], atol=1e-5)
 
 
-def test_confidence_of_a_lone_point_falls_with_distance_and_lightness():
+def test_confidence_of_a_lone_point_falls_with_geodesic_distance():
     size = (32, 64)
     flat = torch.full((1, 1, *size), 50.0)
     assert confidence(make_hints(), flat).abs().sum() == 0 and confidence(make_hints(), flat).shape == (1, 1, *size)
-    one = make_hints([(0.25, 0.5, "#ff0000")])           # pixel (16, 16), centre (16.5, 16.5)
+    one = make_hints([(0.25, 0.5, "#ff0000")])           # pixel (16, 16)
     conf = confidence(one, flat)[0, 0]
-    r2 = (POINT_REACH * 32) ** 2
-    for row, col in [(16, 16), (16, 40), (0, 63)]:       # known values: r^2 / (r^2 + d^2 + 0.25)
-        d2 = (row - 16) ** 2 + (col - 16) ** 2
-        assert conf[row, col] == pytest.approx(r2 / (r2 + d2 + 0.25), rel=1e-5)
-    assert conf[16, 16] > 0.99 and conf[0, 63] < 0.3
-    # the same distance on a surface 30 L* darker than the point's: much less say
-    step = flat.clone()
-    step[..., 40:] = 20.0
-    assert confidence(one, step)[0, 0, 16, 48] < 0.2 * conf[16, 48]
-    # many points spread over the photo speak for (nearly) all of it
+    r2, crowd = (POINT_REACH * 32) ** 2, 1 / (1 + CROWD ** 2)
+    for row, col in [(16, 16), (16, 40), (0, 63), (5, 30)]:
+        dy, dx = abs(row - 16), abs(col - 16)
+        d = max(dy, dx) + (2 ** 0.5 - 1) * min(dy, dx)   # on an even surface: the 8-neighbour path length
+        local = np.exp(-d * d / (2 * r2))
+        assert conf[row, col] == pytest.approx(1 - (1 - local) * (1 - crowd), rel=1e-5)
+    assert conf[16, 16] == pytest.approx(1.0) and conf[0, 63] < 0.11
+
+
+def test_an_edge_bounds_a_lone_point():
+    """Beyond an edge of 30 L* the point has (almost) no say, however near; on its own side
+    the same distance keeps most of it."""
+    size = (32, 64)
+    step = torch.full((1, 1, *size), 60.0)
+    step[..., 24:] = 30.0                                # the edge: columns 24 onwards are darker
+    one = make_hints([(16.5 / 64, 16.5 / 32, "#ff0000")])   # pixel (16, 16), 8 px left of the edge
+    conf = confidence(one, step)[0, 0]
+    crowd = 1 / (1 + CROWD ** 2)
+    assert conf[16, 8] > 0.75                            # 8 px away on its own surface
+    assert conf[16, 26] < crowd + 0.01                   # 10 px away across the edge: only the crowd term
+    # a darker band that is not a wall: the way round it keeps the far side reachable
+    band = torch.full((1, 1, *size), 60.0)
+    band[..., 12:20, 24:28] = 30.0
+    assert confidence(one, band)[0, 0, 16, 30] > 2 * conf[16, 30]
+
+
+def test_a_large_render_measures_distances_on_a_coarser_grid():
+    """Above GEODESIC_PIXELS the distances run on an area-reduced grid: same confidence, to
+    within the coarser grid's rounding."""
+    from colorlab.hints.encoding import GEODESIC_PIXELS
+    size = (256, 512)
+    assert size[0] * size[1] > GEODESIC_PIXELS
+    conf = confidence(make_hints([(0.25, 0.5, "#ff0000")]), torch.full((1, 1, *size), 50.0))[0, 0]
+    r2, crowd = (POINT_REACH * 256) ** 2, 1 / (1 + CROWD ** 2)
+    for row, col in [(128, 128), (128, 250), (20, 400)]:
+        dy, dx = abs(row - 128), abs(col - 128)
+        d = max(dy, dx) + (2 ** 0.5 - 1) * min(dy, dx)
+        assert conf[row, col] == pytest.approx(1 - (1 - np.exp(-d * d / (2 * r2))) * (1 - crowd), abs=0.03)
+
+
+def test_many_points_speak_for_the_whole_photo():
+    size = (32, 64)
+    flat = torch.full((1, 1, *size), 50.0)
+    flat[..., 32:] = 10.0                                # an edge no single point crosses
     grid = make_hints([((i + 0.5) / 5, (j + 0.5) / 2, "#ff0000") for i in range(5) for j in range(2)])
     assert confidence(grid, flat).min() > 0.9
+    one = make_hints([(0.1, 0.5, "#ff0000")])
+    assert confidence(one, flat)[0, 0, :, 40:].max() < 0.11
 
 
 def test_guided_training_simulation_draws_the_same_hints():
@@ -384,14 +421,57 @@ def test_hint_editor_edits_keep_valid_json():
     t = he.clear_points(t)
     assert json.loads(t) == {"tint": "#336699"}              # clearing points keeps the tint
     assert he.set_tint(t, None) == ""
-    t = he.set_reach(he.add_point("", 0.5, 0.5, "#ff0000"), 0.4)
-    assert json.loads(t)["reach"] == 0.4 and "reach" not in json.loads(he.set_reach(t, POINT_REACH))
+    t = he.set_reach(he.add_point("", 0.5, 0.5, "#ff0000"), 0.7)
+    assert json.loads(t)["reach"] == 0.7 and "reach" not in json.loads(he.set_reach(t, POINT_REACH))
     with pytest.raises(ValueError):
         he.set_reach(t, 0)
     with pytest.raises(ValueError):
         he.add_point("", 1.5, 0.5, "#ff0000")
     with pytest.raises(ValueError):
         he.add_point("", 0.5, 0.5, "bluish")
+
+
+def test_hint_editor_selects_moves_and_undoes():
+    from colorlab.serving import hint_editor as he
+    t = he.add_point(he.add_point("", 0.25, 0.5, "#ff0000"), 0.75, 0.5, "#00ff00")
+    assert he.point_colour(t, 1) == "#00ff00" and he.point_colour(t, 2) is None
+    # a click within the marker's radius selects the nearest marker's hint; elsewhere, none
+    assert he.nearest_point(t, 0.26, 0.5, (200, 100), 5) == 0
+    assert he.nearest_point(t, 0.74, 0.51, (200, 100), 5) == 1
+    assert he.nearest_point(t, 0.5, 0.5, (200, 100), 5) is None
+    moved = he.move_point(t, 0, 0.1, 1.3)                   # clamped into the photo, colour kept
+    assert he.rows(moved)[0] == [1, 0.1, 1.0, "#ff0000"]
+    with pytest.raises(ValueError):
+        he.move_point(t, 5, 0.1, 0.1)
+    with pytest.raises(ValueError, match="no hint #3"):   # removing a hint that is not there is refused
+        he.remove_point(t, 2)
+    # undo and redo walk the history; a new edit drops the redo branch
+    h = he.history_push(None, "")
+    for state in (t, moved):
+        h = he.history_push(h, state)
+    h, back = he.history_step(h, -1)
+    assert back == t
+    h, again = he.history_step(h, +1)
+    assert again == moved
+    h, _ = he.history_step(h, -1)
+    h = he.history_push(h, "")
+    assert he.history_step(h, +1)[1] == "" and he.history_step(h, -1)[1] == t
+
+
+def test_tint_helpers_clamp_and_blend():
+    from colorlab.hints import blend_tint, chroma_of, colour_to_ab, tint_of
+    from colorlab.hints.spec import MAX_TINT_CHROMA
+    vivid = np.zeros((8, 8, 3), np.uint8)
+    vivid[..., 1] = 200                                     # a neon green photo
+    assert chroma_of(tint_of(vivid, None)) > 60
+    assert chroma_of(tint_of(vivid)) == pytest.approx(MAX_TINT_CHROMA, abs=1.5)
+    cast, tint = "#808080", "#a06040"
+    assert blend_tint(cast, tint, 0.0) != tint and chroma_of(blend_tint(cast, tint, 0.0)) < 1.5
+    assert colour_to_ab(blend_tint(cast, tint, 1.0)) == pytest.approx(colour_to_ab(tint), abs=1.5)
+    half = colour_to_ab(blend_tint(cast, tint, 0.5))
+    assert half == pytest.approx([v / 2 for v in colour_to_ab(tint)], abs=1.5)
+    with pytest.raises(ValueError):
+        blend_tint(cast, tint, 1.5)
 
 
 def test_markers_are_drawn_at_the_hints(photo):
@@ -475,7 +555,12 @@ def test_tint_taken_from_a_colour_photo_is_its_mean_chroma():
     from colorlab.hints import tint_of
     y, x = np.mgrid[0:40, 0:60]
     warm = np.stack([150 + x, 110 + y, 80 + 0 * x], -1).astype(np.uint8)       # an orange-brown scene
-    assert np.array(colour_to_ab(tint_of(warm))) == pytest.approx(np.array(mean_ab(warm)), abs=1.5)
+    assert np.array(colour_to_ab(tint_of(warm, None))) == pytest.approx(np.array(mean_ab(warm)), abs=1.5)
+    # by default its chroma is cut to a plausible cast, the hue kept
+    from colorlab.hints.spec import MAX_TINT_CHROMA
+    a, b = colour_to_ab(tint_of(warm))
+    assert np.hypot(a, b) == pytest.approx(MAX_TINT_CHROMA, abs=1.5) and np.hypot(*mean_ab(warm)) > MAX_TINT_CHROMA + 2
+    assert np.arctan2(b, a) == pytest.approx(np.arctan2(*mean_ab(warm)[::-1]), abs=0.05)
 
 
 def test_the_point_free_pass_is_reused_and_changes_nothing(photo):

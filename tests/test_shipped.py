@@ -23,6 +23,7 @@ from colorlab.colorspaces import grey_to_L, rgb_to_grey, rgb_to_lab
 from colorlab.imaging import pil_to_tensor
 from colorlab.metrics import ciede2000, grey_baseline, score
 from colorlab.pipeline import colorize
+from train.hints_curve import LOCALITY_TARGET
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = [m.to_json() for m in list_checkpoints(WEIGHTS_DIR)]   # the sidecars as written
@@ -120,6 +121,18 @@ def test_val_sample_rescores_like_the_sidecar(name, models):
         assert abs(d.mean() - claimed) <= tol, (
             f"{name} {k}: model - grey on {n} of {n_total} val photos is {d.mean():+.3f}, the sidecar says "
             f"{claimed:+.3f} (tolerance {tol:.3f} = {Z:g} SE); rescore with `python -m train.calibrate {name}`")
+
+
+
+@pytest.mark.parametrize("name", [m["name"] for m in SHIPPED if m.get("hints") and m["name"].count("-") == 1])
+def test_one_point_stays_on_its_surface(name, models):
+    """One point of a foreign colour at a random place (``train.hints_curve.lone_point``) moves
+    the CIE a, b of at most LOCALITY_TARGET of the pixels by more than 10, averaged over the
+    fixed val sample of each hint-aware matrix model (the hints curve reports the full val)."""
+    from train.hints_curve import spill
+    photos, _ = _val_sample(_meta(name))
+    shares = [spill(models(name), p, 0) for p in photos]
+    assert np.mean(shares) <= LOCALITY_TARGET, f"{name}: one point moved {np.mean(shares):.0%} of the pixels"
 
 
 # ---------------------------------------------------------------- generated blocks, in full

@@ -5,6 +5,7 @@
 alone. The public names are re-exported here: ``from colorlab.hints import make_hints``.
 """
 from .encoding import (
+    CROWD,
     GUIDE_SIGMA,
     HINT_CHANNELS,
     POINT_PATCH,
@@ -25,6 +26,9 @@ from .spec import (
     POINT_REACH,
     Hints,
     ab_to_hex,
+    blend_tint,
+    chroma_of,
+    clamp_chroma,
     colour_to_ab,
     from_json,
     make_hints,
@@ -34,7 +38,8 @@ from .spec import (
     to_hex,
 )
 
-__all__ = ["GUIDE_SIGMA", "HINT_CHANNELS", "MAX_POINTS", "MAX_REACH", "MIN_REACH", "NO_HINTS", "POINT_PATCH",
-           "POINT_REACH", "SPREAD_SCALE", "Hints", "ab_to_hex", "colour_to_ab", "confidence", "from_json",
-           "hint_maps", "make_hints", "mean_ab", "parse_colour", "point_cells", "point_lightness", "prior",
-           "simulate", "simulate_training", "spread", "tint_of", "to_hex"]
+__all__ = ["CROWD", "GUIDE_SIGMA", "HINT_CHANNELS", "MAX_POINTS", "MAX_REACH", "MIN_REACH", "NO_HINTS", "POINT_PATCH",
+           "POINT_REACH", "SPREAD_SCALE", "Hints", "ab_to_hex", "blend_tint", "chroma_of", "clamp_chroma",
+           "colour_to_ab", "confidence", "from_json", "hint_maps", "make_hints", "mean_ab", "parse_colour",
+           "point_cells", "point_lightness", "prior", "simulate", "simulate_training", "spread", "tint_of",
+           "to_hex"]

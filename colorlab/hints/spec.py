@@ -23,13 +23,11 @@ import torch
 from ..colorspaces import lab_to_rgb, rgb_to_lab
 from ..serving.limits import MAX_HINTS_CHARS, MAX_POINTS
 
-# How far (a fraction of the short side) a lone point's say reaches before the model's own
-# colour takes over (``confidence``); the user may change it. Chosen on val photos (24-70 per
-# model, the shipped models, against no blend): at 1.0 one foreign point recolours about
-# 0.35-0.6 of the pixels instead of 0.77-0.98, 10 true points lose at most 0.15 dB and one true
-# point gains up to 0.7 dB; 0.5 and 0.75 were more local but cost 10 points 0.2-0.6 and
-# 0.05-0.3 dB, too much for general photos' bar (colorlab's README, hints).
-POINT_REACH = 1.0
+# How far (a fraction of the short side, in lightness-guided geodesic distance) a lone point's
+# say reaches before the model's own colour takes over (``colorlab.hints.encoding.confidence``);
+# the user may change it. Chosen with EDGE_COST and CROWD on 20 *train* photos per category
+# (docs/hints.md, "Locality"); the hints curve measures it on val.
+POINT_REACH = 0.4
 MIN_REACH, MAX_REACH = 0.05, 4.0
 _HEX = re.compile(r"^#?([0-9a-fA-F]{6})$")
 
@@ -189,10 +187,43 @@ def mean_ab(reference: np.ndarray) -> tuple[float, float]:
     return float(lab[0, 1].mean()), float(lab[0, 2].mean())
 
 
-def tint_of(photo: np.ndarray) -> str:
-    """A tint for a colour reference photo (H, W, 3) uint8: a colour with its mean CIE (a, b)
-    (shown at the photo's mean lightness, so the colour picker looks like the scene)."""
+# The most chroma a tint taken from a photo keeps: a tint is enforced as the output's exact mean
+# a, b, and the mean cast of 180 train photos had a median chroma of 12-16 (faces, landscapes,
+# general) but reached 50-60 for a few vivid ones, which painted a grey photo's sky neon.
+MAX_TINT_CHROMA = 20.0
+
+
+def tint_of(photo: np.ndarray, max_chroma: float | None = MAX_TINT_CHROMA) -> str:
+    """A tint for a colour photo (H, W, 3) uint8: a colour with its mean CIE (a, b), its chroma
+    cut to ``max_chroma`` (None: as it is), shown at the photo's mean lightness (clamped to
+    [25, 85]) so that the colour picker looks like the scene. Also the cast of a colorization,
+    where the app's tint starts."""
     lab = rgb_to_lab(torch.from_numpy(np.array(photo, copy=True)).permute(2, 0, 1)[None].float() / 255)
-    return ab_to_hex((float(lab[0, 1].mean()), float(lab[0, 2].mean())), float(lab[0, 0].mean().clamp(25, 85)))
+    ab = clamp_chroma((float(lab[0, 1].mean()), float(lab[0, 2].mean())), max_chroma)
+    return ab_to_hex(ab, float(lab[0, 0].mean().clamp(25, 85)))
 
 
+def clamp_chroma(ab, max_chroma: float | None) -> tuple[float, float]:
+    """CIE (a, b) with its chroma sqrt(a^2 + b^2) cut to ``max_chroma`` (None: unchanged), hue kept."""
+    a, b = float(ab[0]), float(ab[1])
+    chroma = float(np.hypot(a, b))
+    if max_chroma is None or chroma <= max_chroma:
+        return a, b
+    return a * max_chroma / chroma, b * max_chroma / chroma
+
+
+def chroma_of(colour) -> float:
+    """The CIE chroma sqrt(a^2 + b^2) of a colour (any form ``parse_colour`` takes)."""
+    return float(np.hypot(*colour_to_ab(colour)))
+
+
+def blend_tint(cast, tint, strength: float) -> str:
+    """The tint that moves an output's ``cast`` (a colour: its current mean chroma) a fraction
+    ``strength`` in [0, 1] of the way to ``tint`` in CIE a, b (0: the cast, 1: the tint),
+    shown at the tint's own lightness; ``"#rrggbb"``."""
+    if not (0.0 <= float(strength) <= 1.0):
+        raise ValueError(f"tint strength must be in [0, 1], got {strength}")
+    ca, ta = colour_to_ab(cast), colour_to_ab(tint)
+    ab = (ca[0] + strength * (ta[0] - ca[0]), ca[1] + strength * (ta[1] - ca[1]))
+    rgb = torch.tensor(parse_colour(tint), dtype=torch.float32).view(1, 3, 1, 1) / 255
+    return ab_to_hex(ab, float(rgb_to_lab(rgb)[0, 0]))

@@ -39,10 +39,13 @@ def recolour(text, index: int, colour: str) -> str:
 
 
 def remove_point(text, index: int) -> str:
+    """``text`` without point ``index`` (0-based); ValueError if there is no such point."""
     data = _load(text)
     points = data.get("points") or []
-    if 0 <= index < len(points):
-        del points[index]
+    if not 0 <= index < len(points):
+        raise ValueError(f"there is no hint #{index + 1}: the hints are numbered 1 to {len(points)}"
+                         if points else "there are no point hints to remove")
+    del points[index]
     if not points:
         data.pop("points", None)
     return _dump(data)
@@ -85,7 +88,7 @@ def draw_markers(image: Image.Image, text) -> Image.Image:
     if not points:
         return out
     draw = ImageDraw.Draw(out)
-    r = max(4, round(min(out.size) / 60))
+    r = marker_radius(out.size)
     for i, (x, y, colour) in enumerate(points):
         cx, cy = x * (out.width - 1), y * (out.height - 1)
         draw.ellipse((cx - r - 2, cy - r - 2, cx + r + 2, cy + r + 2), fill="black")
@@ -93,3 +96,59 @@ def draw_markers(image: Image.Image, text) -> Image.Image:
         draw.ellipse((cx - r + 1, cy - r + 1, cx + r - 1, cy + r - 1), fill=colour)
         draw.text((cx + r + 3, cy - r - 3), str(i + 1), fill="white", stroke_width=2, stroke_fill="black")
     return out
+
+
+def point_colour(text, index: int) -> str | None:
+    """The ``"#rrggbb"`` colour of point ``index`` (0-based), None if there is no such point."""
+    points = _load(text).get("points") or []
+    return points[index][2] if 0 <= index < len(points) else None
+
+
+def nearest_point(text, x: float, y: float, size: tuple[int, int], radius_px: float) -> int | None:
+    """The index of the point whose marker (on a picture of ``size`` = (width, height)) is
+    nearest to the fractions (x, y) and within ``radius_px`` pixels of them; None if none is."""
+    w, h = size
+    best, best_d = None, float(radius_px)
+    for i, (px, py, _) in enumerate(_load(text).get("points") or []):
+        d = ((px - x) * w) ** 2 + ((py - y) * h) ** 2
+        if d ** 0.5 <= best_d:
+            best, best_d = i, d ** 0.5
+    return best
+
+
+def marker_radius(size: tuple[int, int]) -> int:
+    """The radius in pixels of the markers ``draw_markers`` draws on a picture of ``size``."""
+    return max(4, round(min(size) / 60))
+
+
+def move_point(text, index: int, x: float, y: float) -> str:
+    """Point ``index`` (0-based) moved to the fractions (x, y), clamped to [0, 1]; its colour kept."""
+    data = _load(text)
+    points = data.get("points") or []
+    if not 0 <= index < len(points):
+        raise ValueError(f"there is no hint #{index + 1} to move")
+    points[index][:2] = [round(min(max(float(x), 0.0), 1.0), 4), round(min(max(float(y), 0.0), 1.0), 4)]
+    return _dump(data)
+
+
+HISTORY_DEPTH = 50   # edits kept for undo
+
+
+def history_push(history: dict | None, text) -> dict:
+    """The undo history ``{"states": [json, ...], "at": i}`` with ``text`` as the new current
+    state (the redo branch dropped; at most HISTORY_DEPTH states). None: a new history."""
+    text = text or ""
+    states, at = (list(history["states"]), int(history["at"])) if history else ([""], 0)
+    if states[at] == text:
+        return {"states": states, "at": at}
+    states = states[:at + 1] + [text]
+    states = states[-HISTORY_DEPTH:]
+    return {"states": states, "at": len(states) - 1}
+
+
+def history_step(history: dict | None, step: int) -> tuple[dict, str]:
+    """(history, the hints' JSON) after ``step`` = -1 (undo) or +1 (redo); at either end, unchanged."""
+    if not history:
+        return history_push(None, ""), ""
+    at = min(max(int(history["at"]) + step, 0), len(history["states"]) - 1)
+    return {"states": list(history["states"]), "at": at}, history["states"][at]

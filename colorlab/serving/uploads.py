@@ -197,3 +197,12 @@ def _channels_equal(arr: np.ndarray) -> bool:
 def example_pool(categories=CATEGORIES, root: Path | str = EXAMPLES_DIR):
     """The app's example photos (``examples/<category>/*``), sorted; not the study pool."""
     return shipped_pool(categories, root)
+
+
+def example_captions(root: Path | str = EXAMPLES_DIR) -> dict[str, str]:
+    """What each example photo shows, by photo id (``examples/captions.json``); {} without the file."""
+    import json
+    try:
+        return json.loads((Path(root) / "captions.json").read_text())
+    except (OSError, ValueError):
+        return {}
