@@ -138,3 +138,11 @@ def test_a_file_read_again_is_the_same_upload_until_it_changes(tmp_path):
     big = tmp_path / "big.png"
     colourful(2600, 2000).save(big)                      # over 4 MP: not kept (memory)
     assert uploads.read_upload(str(big)) is not uploads.read_upload(str(big))
+
+
+def test_the_documented_sizes_shown_and_scored():
+    # docs/space.md: what is shown is at most 1280 px on the long side, metrics at most 0.26 MP
+    assert uploads.display_image(Image.new("RGB", (2560, 1000))).size == (1280, 500)
+    assert uploads.display_image(Image.new("RGB", (1000, 1280))).size == (1000, 1280)
+    w, h = uploads.metric_size((2048, 2048))
+    assert (w, h) == (512, 512) and uploads.metric_size((400, 300)) == (400, 300)
