@@ -39,7 +39,10 @@ def app(weights_dir, tmp_path_factory):
         pytest.skip("app.py does not exist yet: the load test drives `python app.py`")
     pytest.importorskip("gradio_client")
     tmp = tmp_path_factory.mktemp("load")
-    with appserver.running(log_path=tmp / "app.log", weights=weights_dir, data_dir=tmp / "data") as server:
+    # the users come "through a proxy" on loopback, each with its own X-Forwarded-For address, so that
+    # the fair-share caps (colorlab.serving.limits) see 20 clients, as they would on a Space
+    with appserver.running(log_path=tmp / "app.log", weights=weights_dir, data_dir=tmp / "data",
+                           env={"COLORLAB_TRUSTED_PROXIES": "127.0.0.1"}) as server:
         yield server.proc, server.url, tmp
 
 
@@ -80,6 +83,7 @@ class Load:
         self.proc, url, tmp = app
         self.photos = [_photos(tmp, owner(u)) for u in range(USERS)]
         self.clients = [Client(url, verbose=False, download_files=str(tmp / f"{tag}-downloads{u}"),
+                               headers={"X-Forwarded-For": f"10.1.0.{u + 1}"},
                                httpx_kwargs={"timeout": CALL_TIMEOUT}) for u in range(USERS)]
         self.api_name, self.params = appserver.colorize_endpoint(self.clients[0])
         self.ok, self.wrong, self.refused, self.errors, self.rss, self.served = [], [], [], [], [], []

@@ -206,7 +206,7 @@ def test_end_to_end_cli_run_exports_a_checkpoint_colorlab_uses(data, tmp_path):
 
     # colorlab loads (sha256 checked) and runs it, at full resolution
     model = load_checkpoint(ckpt)
-    assert [m["name"] for m in list_checkpoints(tmp_path / "weights")] == ["tiny"]
+    assert [m.name for m in list_checkpoints(tmp_path / "weights")] == ["tiny"]
     src = data / "val" / "colorwheel.jpg"
     out = colorize(src, model)
     assert out.mode == "RGB" and out.size == Image.open(src).size
