@@ -62,7 +62,7 @@ def test_upload_colorize_and_see_both_slider_images(page):
     # the preview appears once the upload is complete and the app has read the file
     page.wait_for_function("() => { const i = document.querySelector('#preview img');"
                            " return i && i.complete && i.naturalWidth === 256; }")
-    page.click("#colorize-btn")
+    # colorized on upload, with no click
     page.wait_for_function(
         "() => { const imgs = [...document.querySelectorAll('#slider img')];"
         " return imgs.length >= 2 && imgs.every(i => i.complete && i.naturalWidth > 0); }")
@@ -201,3 +201,28 @@ def test_the_organiser_token_is_never_stored_by_the_browser(page, app):
     stored = page.evaluate("() => JSON.stringify([Object.entries(localStorage), Object.entries(sessionStorage)])")
     assert TOKEN not in stored
     assert page.evaluate("async () => (await fetch('gradio_api/runs')).status") == 404
+
+
+def test_a_new_photo_starts_without_the_last_photos_hints(page):
+    """Hints placed on one photo are not applied to the next: the JSON is cleared, and a
+    button offers to keep them; pressing it brings them back."""
+    first = ROOT / "examples" / "landscapes" / "0aba840f0f5a.jpg"
+    page.goto(page.url)
+    page.locator("#upload input[type=file]").set_input_files(str(first))
+    page.wait_for_function("() => { const i = document.querySelector('#preview img');"
+                           " return i && i.complete && i.naturalWidth === 256; }")
+    page.locator("#hints-box").get_by_text("Colour hints").first.click()
+    box = page.locator("#hints-json textarea")
+    box.fill('{"points": [[0.5, 0.5, "#00ff00"]]}')
+    box.dispatch_event("input")
+    box.blur()
+    page.wait_for_function("() => document.querySelector('#hint-table').innerText.includes('#00ff00')")
+    second = ROOT / "examples" / "landscapes" / "09ffa8ba01b2.jpg"
+    page.locator("#upload button[aria-label='Clear']").first.click()
+    page.locator("#upload input[type=file]").set_input_files(str(second))
+    page.wait_for_selector("#keep-hints", state="visible")
+    assert page.input_value("#hints-json textarea") == ""
+    page.wait_for_function("() => document.querySelector('#colorize-status').innerText.includes('lab-general')")
+    assert "point hint" not in page.inner_text("#colorize-status")
+    page.click("#keep-hints")
+    page.wait_for_function("() => document.querySelector('#hints-json textarea').value.includes('#00ff00')")

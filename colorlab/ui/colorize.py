@@ -11,7 +11,7 @@ import gradio as gr
 import numpy as np
 
 from ..checkpoints import CATEGORIES, get_model
-from ..hints import MIN_REACH, POINT_REACH, tint_of
+from ..hints import MIN_REACH, POINT_REACH, from_json, tint_of
 from ..imaging import MAX_PIXELS, load_reduced
 from ..pipeline import accepts_hints, colour_at
 from ..serving import hint_editor, limits, runs, tables, uploads
@@ -150,9 +150,30 @@ def full_png(image, space="lab", category="general", render_size=0, saturation=1
 
 
 def examples_list():
-    """([[path, category], ...], [photo id, ...]) of the example photos."""
+    """([[path, category], ...], [caption, ...]) of the example photos (what each shows, else its id)."""
     pool = uploads.example_pool()
-    return [[str(p.path), p.category] for p in pool], [p.photo_id for p in pool]
+    captions = uploads.example_captions()
+    return [[str(p.path), p.category] for p in pool], [captions.get(p.photo_id, p.photo_id) for p in pool]
+
+
+def new_photo(image, hints_json=""):
+    """A new photo starts clean: no hints, result, download, metrics or caption. The last
+    photo's hints are kept aside, and a button offers them for this photo. A cleared upload
+    (no photo) clears the result only: the hints wait for the next photo."""
+    if not image:
+        return gr.skip(), gr.skip(), gr.skip(), None, None, [], ""
+    try:
+        carried = hints_json if from_json(hints_json) else ""
+    except ValueError:
+        carried = ""
+    return "", carried, gr.update(visible=bool(carried)), None, None, [], ""
+
+
+def auto_colorize(image, *args):
+    """Colorize on an upload or an example's click; nothing to do without a photo."""
+    if not image:
+        return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+    return colorize(image, *args)
 
 
 def pick_example(evt: gr.SelectData):
@@ -172,9 +193,11 @@ def tab() -> Inputs:
                 image = gr.File(label=f"Photo (any image file up to {MAX_PIXELS // 1_000_000} MP "
                                       f"and {limits.MAX_UPLOAD_TEXT})",
                                 file_types=["image"], type="filepath", elem_id="upload")
+                keep = gr.Button("Keep the last photo's hints for this one", visible=False, size="sm",
+                                 elem_id="keep-hints")
                 shown = gr.Image(label="Your photo (click to place a colour hint)", format="png",
                                  interactive=False, height=260, elem_id="preview")
-                with gr.Accordion("Colour hints (optional)", open=True, elem_id="hints-box"):
+                with gr.Accordion("Colour hints (optional)", open=False, elem_id="hints-box"):
                     gr.Markdown("Click on the photo where you know a colour: a point hint appears there with the "
                                 "model's current colour, and the picker changes it. Only the hint's chroma is "
                                 "used; the lightness always comes from the photo. Hints stay when you switch "
@@ -221,12 +244,19 @@ def tab() -> Inputs:
         ex, labels = examples_list()
         if ex:
             thumbs = gr.Gallery([(p, f"{label} ({c})") for (p, c), label in zip(ex, labels)],
-                                label="Examples (held-out photos): click one to load it", columns=8,
-                                height=180, allow_preview=False, elem_id="examples")
+                                label="Examples (held-out photos): click one to colorize it", columns=6,
+                                height="auto", allow_preview=False, object_fit="cover", elem_id="examples")
             thumbs.select(pick_example, None, [image, category], api_name=False)
     inputs = Inputs(image, space, category, render_size, saturation, hints_json)
 
-    image.change(preview, [image, hints_json], shown, api_name="preview")
+    carried = gr.State("")
+    outputs = [slider, download, metrics, status]
+    image.change(new_photo, [image, hints_json], [hints_json, carried, keep, *outputs], api_name=False).then(
+        preview, [image, hints_json], shown, api_name="preview").then(
+        auto_colorize, inputs.run(), outputs, api_name=False, **INFERENCE).then(
+        lambda d: gr.update(visible=not d), download, make_full, api_name=False)
+    keep.click(lambda c: (c, gr.update(visible=False)), carried, [hints_json, keep], api_name=False).then(
+        auto_colorize, inputs.run(), outputs, api_name=False, **INFERENCE)
     shown.select(add_hint, inputs.run(), [hints_json, hint_colour, hint_index],
                  api_name=False, **INFERENCE)
     hint_colour.change(recolour_hint, [hint_colour, hint_index, hints_json], hints_json, api_name=False)
