@@ -107,6 +107,9 @@ def test_click_on_the_photo_places_a_hint_that_colours_the_output(app):
         page.click("#colorize-btn")
         page.wait_for_function("() => document.querySelector('#colorize-status').innerText.includes('lab-faces')")
         plain = slider_after(page)
+        # the hints panel starts collapsed (the Colorize flow fits one screen): open it
+        page.locator("#hints-box").get_by_text("Colour hints (optional)").first.click()
+        page.wait_for_selector("#hints-json textarea", state="attached")
         # a click on the photo places a hint with the model's own colour there ...
         page.locator("#preview img").scroll_into_view_if_needed()      # (Colorize scrolled the page down)
         box = page.locator("#preview img").bounding_box()
