@@ -3,8 +3,10 @@ ahead of Compare's next model, and the server's memory for a 12-MP Compare."""
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -58,6 +60,24 @@ def test_pngs_are_lossless(tmp_path):
     np.testing.assert_array_equal(np.asarray(Image.open(path)), arr)
 
 
+def zlib_level_class(path) -> int:
+    """The FLEVEL bits of the PNG's zlib stream header (RFC 1950): 0 for zlib levels 0-1, 1 for
+    2-5, 2 for 6 (the default), 3 for 7-9."""
+    data = Path(path).read_bytes()
+    start = data.index(b"IDAT") + 4
+    return data[start + 1] >> 6
+
+
+def test_pngs_are_written_at_the_fastest_zlib_level_that_compresses(tmp_path):
+    # docs/space.md: lossless, written at zlib level 1 (level 6 costs several times the time)
+    y, x = np.mgrid[0:64, 0:80]
+    smooth = np.stack([x * 3, y * 4, (x + y) * 2], -1).astype(np.uint8)
+    for kw in ({}, {"grey_as_l": True}):
+        path = uploads.save_png(smooth, tmp_path, "s.png", **kw)
+        assert zlib_level_class(path) == 0, "not written at the fastest zlib level"
+        assert path.stat().st_size < smooth.nbytes / 10, "not compressed at all (level 0)"
+
+
 def test_grey_pngs_are_one_channel_only_when_asked_and_still_lossless(tmp_path):
     rng = np.random.default_rng(4)
     grey = np.repeat(rng.integers(0, 256, (40, 50, 1), dtype=np.uint8), 3, axis=2)
@@ -103,6 +123,35 @@ def test_a_quick_job_waits_for_one_step_of_a_long_one_not_all_of_it():
     assert events.index(("quick", None)) <= 3, events   # between steps, not after all six
     with pytest.raises(ValueError):
         CpuGate(0)
+
+
+def test_a_waiting_quick_job_goes_before_the_next_step_of_a_long_one():
+    """Without timing: a long job ends a step and at once asks for its next one while a quick job
+    waits; the quick job goes first. A 10 s switch interval keeps this thread on the CPU from the
+    end of one step to the next, so a gate that let the long job go on would do it every time."""
+    gate, order = CpuGate(1), []
+
+    def quick():
+        with gate.quick():
+            order.append("quick")
+
+    waiter = threading.Thread(target=quick)
+    interval = sys.getswitchinterval()
+    try:
+        with gate.step():
+            order.append("step 1")
+            waiter.start()
+            deadline = time.monotonic() + 10
+            while not gate._small_waiting and time.monotonic() < deadline:
+                time.sleep(0.005)
+            assert gate._small_waiting == 1
+            sys.setswitchinterval(10)
+        with gate.step():
+            order.append("step 2")
+    finally:
+        sys.setswitchinterval(interval)
+    waiter.join(10)
+    assert order == ["step 1", "quick", "step 2"], order
 
 
 @pytest.mark.slow

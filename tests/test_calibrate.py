@@ -101,6 +101,18 @@ def test_the_psnr_guard_stops_the_vividness_step(photos):
     assert guarded < free
     assert psnr[guarded] >= psnr[calibrate.MIN_GAIN] - 0.05 > psnr[round(guarded + 0.1, 3)]
 
+def test_the_truths_colourfulness_caps_the_vividness_step(photos):
+    # right hues at half strength, CIEDE2000 and PSNR allowances too loose to stop anything: the
+    # gain stops at the last step whose colourfulness is not above the truth's (about 2), not at
+    # the grid's top
+    model = oracle(0.5)
+    gain, table = calibrate.choose_gain(model, photos, step=0.1, max_ciede_rise=10.0, max_psnr_drop=99)
+    truth = calibrate.score(model, photos, 1.0)["truth_colorfulness"]
+    colourful = {r["gain"]: r["colorfulness"] for r in table}
+    assert 1.8 <= gain < calibrate.MAX_GAIN
+    assert colourful[gain] <= truth < colourful[round(gain + 0.1, 3)]
+
+
 def test_calibrate_chooses_on_train_only_writes_the_sidecar_and_colorlab_applies_the_gain(
         tmp_path, photos, photo, monkeypatch):
     """Train photos follow the colour rule, val photos the opposite one (ab -> -ab). A model that
