@@ -21,6 +21,7 @@ from colorlab.imaging import pil_to_tensor
 from colorlab.ui import channels as channels_tab
 from colorlab.ui import colorize as colorize_tab
 from colorlab.ui import compare as compare_tab
+from colorlab.ui import hints_panel
 from colorlab.ui import models as models_tab
 
 GREEN = "#40a050"
@@ -31,7 +32,7 @@ def app(hint_weights_dir, tmp_path, monkeypatch):
     """The tabs' handlers on the tiny checkpoints, each response's files in a fresh folder
     under ``tmp_path`` (as the app's scratch gives every response its own)."""
     monkeypatch.setattr(checkpoints, "WEIGHTS_DIR", hint_weights_dir)
-    for tab in (colorize_tab, compare_tab, channels_tab):
+    for tab in (colorize_tab, hints_panel, compare_tab, channels_tab):
         monkeypatch.setattr(tab, "scratch_dir", lambda: Path(tempfile.mkdtemp(dir=tmp_path)))
     return tmp_path
 
@@ -56,7 +57,7 @@ def moved(a, b, limit=5.0) -> float:
 
 def hints(*points, reach=None) -> str:
     text = json.dumps({"points": [list(p) for p in points]})
-    return text if reach is None else colorize_tab.set_reach(reach, text)
+    return text if reach is None else hints_panel.set_reach(reach, text)
 
 
 def test_colorize_hands_the_hints_to_the_network(app, upload):

@@ -1,5 +1,7 @@
 """The Colorize tab: the photo, its colour hints, the model's settings, and one colorization.
 
+The hints panel (its widgets, handlers and events) is ``hints_panel``.
+
 Its photo, model choice, settings and hints are the inputs of the Compare and Channels tabs
 too (``Inputs``).
 """
@@ -8,14 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import gradio as gr
-import numpy as np
 
-from ..checkpoints import CATEGORIES, get_model
-from ..hints import MIN_REACH, POINT_REACH, from_json, tint_of
-from ..imaging import MAX_PIXELS, load_reduced
-from ..pipeline import accepts_hints, colour_at
-from ..serving import hint_editor, limits, runs, tables, uploads
-from ..serving.limits import TINT_PIXELS
+from ..checkpoints import CATEGORIES
+from ..hints import from_json
+from ..imaging import MAX_PIXELS
+from ..serving import limits, runs, tables, uploads
+from . import hints_panel
 from .common import INFERENCE, gated, hint_note, model_for, png, read, run_settings, scratch_dir, stem, user_errors
 
 SPACE_CHOICES = [("LAB", "lab"), ("HSV", "hsv"), ("RGB", "rgb")]
@@ -37,81 +37,6 @@ class Inputs:
 
 
 # ---------------------------------------------------------------- handlers
-
-@user_errors
-@gated
-def preview(image, hints_json=""):
-    """The photo as shown for clicking on, with the point hints drawn on it."""
-    if not image:
-        return None
-    shown = hint_editor.draw_markers(uploads.display_image(read(image).image), hints_json)
-    return png(shown, scratch_dir(), f"{stem(image)}.png")
-
-
-@user_errors
-@gated
-def add_hint(image, evt: gr.SelectData, space="lab", category="general", render_size=0, saturation=1.0,
-             hints_json=""):
-    """A click on the photo: a point hint there, coloured as the model now colours that point."""
-    upload = read(image)
-    x_px, y_px = evt.index[:2]
-    w, h = uploads.display_image(upload.image).size     # the clicked picture is the display-size photo
-    x, y = min(max(x_px / max(1, w - 1), 0.0), 1.0), min(max(y_px / max(1, h - 1), 0.0), 1.0)
-    model = get_model(model_for(space, category))
-    settings = run_settings(render_size, saturation, hints_json)
-    hints = settings.hints if settings.hints and accepts_hints(model) else None
-    colour = colour_at(upload.image, model, x, y, settings.render_size, settings.saturation, hints)
-    new = hint_editor.add_point(hints_json, x, y, colour)
-    return new, colour, len(hint_editor.rows(new))
-
-
-@user_errors
-def recolour_hint(colour, index, hints_json=""):
-    n = len(hint_editor.rows(hints_json))
-    if not n:
-        return hints_json
-    i = int(index or n) - 1
-    return hint_editor.recolour(hints_json, i if 0 <= i < n else -1, colour)
-
-
-@user_errors
-def remove_hint(index, hints_json=""):
-    return hint_editor.remove_point(hints_json, int(index or 0) - 1)
-
-
-@user_errors
-def clear_hints(hints_json=""):
-    return hint_editor.clear_points(hints_json)
-
-
-@user_errors
-def set_reach(reach, hints_json=""):
-    return hint_editor.set_reach(hints_json, reach)
-
-
-@user_errors
-def toggle_tint(on, colour, hints_json=""):
-    return (hint_editor.set_tint(hints_json, colour if on else None), gr.update(visible=bool(on)),
-            gr.update(visible=bool(on)))
-
-
-@user_errors
-@gated
-def tint_from_photo(photo, on, hints_json=""):
-    """The tint taken from a colour reference photo (its mean a, b, measured at TINT_PIXELS)."""
-    if photo is None:
-        return gr.update(), hints_json
-    colour = tint_of(np.asarray(load_reduced(photo, TINT_PIXELS)))
-    return colour, hint_editor.set_tint(hints_json, colour) if on else hints_json
-
-
-def hints_view(image, hints_json=""):
-    """Markers on the photo and the table of hints, after any change to the hints."""
-    try:
-        return preview(image, hints_json) if image else None, hint_editor.rows(hints_json)
-    except gr.Error:
-        return gr.update(), []
-
 
 def _run(image, space, category, render_size, saturation, hints_json):
     """The upload, the settings, the model's name and its run, for Colorize and its full PNG."""
@@ -197,36 +122,7 @@ def tab() -> Inputs:
                                  elem_id="keep-hints")
                 shown = gr.Image(label="Your photo (click to place a colour hint)", format="png",
                                  interactive=False, height=260, elem_id="preview")
-                with gr.Accordion("Colour hints (optional)", open=False, elem_id="hints-box"):
-                    gr.Markdown("Click on the photo where you know a colour: a point hint appears there with the "
-                                "model's current colour, and the picker changes it. Only the hint's chroma is "
-                                "used; the lightness always comes from the photo. Hints stay when you switch "
-                                "model, space or category, and Compare and Channels use them too. The seed "
-                                "designs are automatic-only and ignore them.")
-                    with gr.Row():
-                        hint_colour = gr.ColorPicker(value="#808080", label="Colour of hint #", elem_id="hint-colour")
-                        hint_index = gr.Number(value=0, precision=0, minimum=0, label="Hint #", elem_id="hint-index")
-                    hint_table = gr.Dataframe(headers=hint_editor.TABLE_HEADERS, label="Point hints",
-                                              interactive=False, elem_id="hint-table")
-                    with gr.Row():
-                        remove_btn = gr.Button("Remove hint #", size="sm", elem_id="hint-remove")
-                        clear_btn = gr.Button("Clear point hints", size="sm", elem_id="hint-clear")
-                    hint_reach = gr.Slider(MIN_REACH, 2.0, value=POINT_REACH, step=0.05, elem_id="hint-reach",
-                                           label="How far one point's colour reaches",
-                                           info="a fraction of the photo's short side; beyond it, and on surfaces "
-                                                "much lighter or darker than the point, the model's own colour "
-                                                "stays. Points close together reach further.")
-                    tint_on = gr.Checkbox(False, label="Overall tint (the intended mean colour cast)",
-                                          elem_id="tint-on")
-                    with gr.Row():
-                        tint_colour = gr.ColorPicker(value="#a08060", label="Tint", visible=False,
-                                                     elem_id="tint-colour")
-                        tint_photo = gr.File(label="…or take the tint from a colour photo of a similar scene "
-                                                   f"(up to {limits.MAX_UPLOAD_TEXT})",
-                                             file_types=["image"], type="filepath", visible=False,
-                                             elem_id="tint-photo")
-                    hints_json = gr.Textbox("", label="Hints as JSON (the CLI's format; editable)", lines=1,
-                                            elem_id="hints-json")
+                hints = hints_panel.panel()
                 space = gr.Radio(SPACE_CHOICES, value="lab", label="Colour space")
                 category = gr.Radio(list(CATEGORIES), value="general", label="Checkpoint category")
                 render_size = gr.Slider(0, 1024, value=0, step=32,
@@ -247,28 +143,18 @@ def tab() -> Inputs:
                                 label="Examples (held-out photos): click one to colorize it", columns=6,
                                 height="auto", allow_preview=False, object_fit="cover", elem_id="examples")
             thumbs.select(pick_example, None, [image, category], api_name=False)
+    hints_json = hints.hints_json
     inputs = Inputs(image, space, category, render_size, saturation, hints_json)
 
     carried = gr.State("")
     outputs = [slider, download, metrics, status]
     image.change(new_photo, [image, hints_json], [hints_json, carried, keep, *outputs], api_name=False).then(
-        preview, [image, hints_json], shown, api_name="preview").then(
+        hints_panel.preview, [image, hints_json], shown, api_name="preview").then(
         auto_colorize, inputs.run(), outputs, api_name=False, **INFERENCE).then(
         lambda d: gr.update(visible=not d), download, make_full, api_name=False)
     keep.click(lambda c: (c, gr.update(visible=False)), carried, [hints_json, keep], api_name=False).then(
         auto_colorize, inputs.run(), outputs, api_name=False, **INFERENCE)
-    shown.select(add_hint, inputs.run(), [hints_json, hint_colour, hint_index],
-                 api_name=False, **INFERENCE)
-    hint_colour.change(recolour_hint, [hint_colour, hint_index, hints_json], hints_json, api_name=False)
-    remove_btn.click(remove_hint, [hint_index, hints_json], hints_json, api_name=False)
-    clear_btn.click(clear_hints, hints_json, hints_json, api_name=False)
-    hint_reach.change(set_reach, [hint_reach, hints_json], hints_json, api_name=False)
-    tint_on.change(toggle_tint, [tint_on, tint_colour, hints_json], [hints_json, tint_colour, tint_photo],
-                   api_name=False)
-    tint_colour.change(lambda c, on, h: hint_editor.set_tint(h, c) if on else h, [tint_colour, tint_on, hints_json],
-                       hints_json, api_name=False)
-    tint_photo.upload(tint_from_photo, [tint_photo, tint_on, hints_json], [tint_colour, hints_json], api_name=False)
-    hints_json.change(hints_view, [image, hints_json], [shown, hint_table], api_name=False)
+    hints.wire(image, shown, inputs.run())
     run.click(colorize, inputs.run(), [slider, download, metrics, status], api_name="colorize", **INFERENCE).then(
         lambda d: gr.update(visible=not d), download, make_full, api_name=False)   # large photo: on request
     make_full.click(full_png, inputs.run(), download, api_name="full_png", **INFERENCE)
