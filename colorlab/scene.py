@@ -57,9 +57,10 @@ def feature_input(grey: torch.Tensor, side: int = FEATURE_SIDE) -> torch.Tensor:
 
 
 @torch.inference_mode()
-def scene_features(grey: torch.Tensor) -> np.ndarray:
-    """Grey (N, 1, H, W) float in [0, 1] -> pooled features float32 (N, ``FEATURE_DIM``)."""
-    x = feature_input(grey)
+def scene_features(grey: torch.Tensor, prepared: bool = False) -> np.ndarray:
+    """Grey (N, 1, H, W) float in [0, 1] -> pooled features float32 (N, ``FEATURE_DIM``).
+    ``prepared``: ``grey`` is already ``feature_input(grey)`` (N, 3, h, w)."""
+    x = grey if prepared else feature_input(grey)
     pooled = []
     for i, layer in enumerate(encoder()):
         x = layer(x)

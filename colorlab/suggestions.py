@@ -15,11 +15,16 @@ its tint, best ranked first:
 
 Casts closer than ``MIN_SEPARATION`` to a better-ranked one are replaced, so every look is
 visibly different. Everything is deterministic. The K tinted passes run as one batch at
-network size, after the point-free pass (cached) and one scene-feature pass; only the final
-full-resolution assembly runs once per look. docs/suggestions.md has the measurements.
+network size, after the point-free pass (the one ``colorize`` ran and cached: the model's
+own cast costs nothing more) and one scene-feature pass (cached per photo: a model switch or
+a click for point colours does not repeat it); only the final assembly runs once per look.
+Thumbnails (``suggest(size=...)``, the app's row of looks) run the network at
+``THUMBNAIL_RENDER`` instead of the model's render size and assemble at the thumbnail's size.
+docs/suggestions.md has the measurements, bench/suggest.py the speed.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 from dataclasses import dataclass
@@ -47,7 +52,8 @@ from .pipeline import (
     network_output,
     resolve_hints,
 )
-from .scene import scene_features
+from .recent import Recent
+from .scene import feature_input, scene_features
 
 MAX_K = 8                  # looks per photo
 MAX_COLOURS = MAX_K        # colours at a point: the model's own and one per other look
@@ -59,6 +65,11 @@ KMEANS_ITERS = 25
 # val photos of general and landscapes (lab models): 12 was best on both together.
 OWN_CAST_SIGMA = 12.0
 INDEX_DIR = WEIGHTS_DIR / "suggest"
+# The network's short side for thumbnails (``suggest(size=...)``): half the shipped models'
+# 128, a quarter of the work. Measured on three 1-MP examples (lab-general, 256-px
+# thumbnails): mean CIE76 1.0-3.2 from the same thumbnails rendered at 128, and the cast is
+# the tint's either way (the tint shift); the look the user clicks is then rendered in full.
+THUMBNAIL_RENDER = 64
 
 
 @dataclass(frozen=True)
@@ -151,6 +162,23 @@ def load_index(category: str, index_dir: Path | None = None) -> CastIndex:
     with _LOCK:
         _INDEXES[key] = index
     return index
+
+
+# Scene features of the last few photos: they do not depend on the model, so a model switch
+# and each click for point colours (``suggest_colours``) reuse them. Keyed by a digest of
+# the encoder's input itself (a few hundred kB), so equal keys mean equal features.
+_FEATURES = Recent(8)
+
+
+def photo_features(grey: torch.Tensor) -> np.ndarray:
+    """``colorlab.scene.scene_features`` of the grey (1, 1, H, W), cached: float32 (1, FEATURE_DIM)."""
+    x = feature_input(grey)
+    key = hashlib.blake2b(x.contiguous().numpy().tobytes(), digest_size=16).digest()
+    feats = _FEATURES.get(key)
+    if feats is None:
+        feats = scene_features(x, prepared=True)
+        _FEATURES.put(key, feats)
+    return feats
 
 
 def _check_model(model: Colorizer) -> str:
@@ -284,7 +312,7 @@ def plan(grey: torch.Tensor, model: Colorizer, k: int, render_size=None, index_d
     index = load_index(_check_model(model), index_dir)
     with torch.inference_mode():
         own, lightness = _own_cast(model, grey, render_size)
-        casts, weights = index.neighbours_of(scene_features(grey) if features is None else features)
+        casts, weights = index.neighbours_of(photo_features(grey) if features is None else features)
     centres, share = choose_casts(own, casts, weights, k)
     # The tint travels as a colour: the cast rendered is the one that colour stands for.
     hexes = [tint_colour(c, min(max(lightness, 35.0), 80.0)) for c in centres]
@@ -320,16 +348,26 @@ def render_tints(model: Colorizer, grey: torch.Tensor, tints: list[tuple[float, 
     return out
 
 
+def thumbnail_render(model: Colorizer, render_size: int | None = None) -> int:
+    """The network's short side for thumbnails: ``THUMBNAIL_RENDER``, or less if the looks' own
+    render size (``render_size``, else the model's) is less."""
+    own = render_size or model.render_size
+    return THUMBNAIL_RENDER if own is None else min(THUMBNAIL_RENDER, int(own))
+
+
 def suggest(image, model: Colorizer, k: int = 4, render_size: int | None = None,
             index_dir: Path | None = None, size: int | None = None) -> list[Suggestion]:
     """``k`` (1..``MAX_K``) looks for ``image`` (anything ``colorize`` takes), best ranked first.
 
     Each image is ``colorize(image, model, render_size, tint=s.tint)`` (to rounding), the k
-    computed in one batched network pass; with ``size`` (pixels, at least 16) each is at most
-    that on its long side instead of full size (thumbnails). Raises ``ValueError`` for a bad
-    ``k`` or ``size`` and for a model that takes no hints (the seed designs),
-    ``colorlab.imaging.ImageError`` for an unusable image and ``CheckpointError`` for a
-    missing or tampered index. Deterministic."""
+    computed in one batched network pass. With ``size`` (pixels, at least 16) the images are
+    thumbnails, previews of the looks: at most ``size`` on the long side, the network run at
+    short side ``min(THUMBNAIL_RENDER, render_size or the model's)`` (the casts are chosen as
+    without ``size``; each image is then ``colorize(image, model, that render size,
+    tint=s.tint)`` shrunk, to resampling). Raises ``ValueError`` for a bad ``k`` or ``size``
+    and for a model that takes no hints (the seed designs), ``colorlab.imaging.ImageError``
+    for an unusable image and ``CheckpointError`` for a missing or tampered index.
+    Deterministic."""
     k = _check_count(k, "k", MAX_K)
     if size is not None:
         _check_count(size, "size", 1 << 16)
@@ -338,7 +376,8 @@ def suggest(image, model: Colorizer, k: int = 4, render_size: int | None = None,
     _check_model(model)
     grey = grey_tensor(image)
     hexes, abs_, share, sources = plan(grey, model, k, render_size, index_dir)
-    images = render_tints(model, grey, abs_, render_size, size)
+    images = render_tints(model, grey, abs_, render_size if size is None else thumbnail_render(model, render_size),
+                          size)
     return [Suggestion(i + 1, hexes[i], abs_[i], float(share[i]), sources[i], Image.fromarray(images[i], "RGB"))
             for i in range(k)]
 
@@ -364,17 +403,36 @@ def suggest_colours(image, model: Colorizer, x: float, y: float, n: int = 6, hin
     # Look 1 is the model's own cast, whose colour here is the model's: the others follow it.
     _, abs_, share, _ = plan(grey, model, n, render_size, index_dir)
     abs_, share = abs_[1:], share[1:]
+    rgb = _looks_at_net_size(model, grey, abs_, render_size)
+    h, w = rgb.shape[-2:]
+    r, c = min(int(y * h), h - 1), min(int(x * w), w - 1)
+    colours = ["#" + "".join(f"{round(float(v) * 255):02x}" for v in rgb[i, :, r, c]) for i in range(len(abs_))]
+    return [own] + [ColourSuggestion(col, float(s), f"look {i + 2}") for i, (col, s) in enumerate(zip(colours, share))]
+
+
+# The looks decoded at the network's size, for ``suggest_colours``: the app asks again at
+# every click on the same photo. Keyed by the network, a digest of its input and the casts;
+# the value keeps the network, since an id can be reused by a new one.
+_LOOKS = Recent(4)
+
+
+def _looks_at_net_size(model: Colorizer, grey: torch.Tensor, abs_: list, render_size) -> torch.Tensor:
+    """sRGB (len(abs_), 3, h, w) in [0, 1]: each cast's look decoded at the network's size."""
     with torch.inference_mode():
+        _, _, small = _net_input(model, grey, render_size)
+        digest = hashlib.blake2b(small.contiguous().numpy().tobytes(), digest_size=16).digest()
+        key = (id(model.net), digest, tuple(abs_))
+        net, rgb = _LOOKS.get(key, (None, None))
+        if net is model.net:
+            return rgb
         preds, shifts, small = _tinted_passes(model, grey, abs_, render_size)
         smalls = small.expand(len(abs_), -1, -1, -1)
         rgb = model.space.decode(smalls, model.space.upsample(preds, small.shape[-2:], smalls), 1.0).clamp(0, 1)
         lab = rgb_to_lab(rgb)
         lab[:, 1:] += shifts
         rgb = lab_to_rgb_in_gamut(lab).clamp(0, 1)
-    h, w = rgb.shape[-2:]
-    r, c = min(int(y * h), h - 1), min(int(x * w), w - 1)
-    colours = ["#" + "".join(f"{round(float(v) * 255):02x}" for v in rgb[i, :, r, c]) for i in range(len(abs_))]
-    return [own] + [ColourSuggestion(col, float(s), f"look {i + 2}") for i, (col, s) in enumerate(zip(colours, share))]
+        _LOOKS.put(key, (model.net, rgb))
+        return rgb
 
 
 def suggestions_json(suggestions: list[Suggestion], model: Colorizer) -> dict:
@@ -385,6 +443,7 @@ def suggestions_json(suggestions: list[Suggestion], model: Colorizer) -> dict:
 __all__ = [
     "MAX_COLOURS",
     "MAX_K",
+    "THUMBNAIL_RENDER",
     "CastIndex",
     "ColourSuggestion",
     "Suggestion",
@@ -393,5 +452,6 @@ __all__ = [
     "suggest",
     "suggest_colours",
     "suggestions_json",
+    "thumbnail_render",
     "weighted_kmeans",
 ]

@@ -132,3 +132,52 @@ def test_evaluate_reports_top1_and_best_of_k(tmp_path, photo, capsys):
     s = report["scores"]
     assert report["n"] == 1 and set(s) == {"automatic", "top-1", "best-of-K", "true tint"}
     assert s["best-of-K"]["psnr"] >= s["top-1"]["psnr"] and s["best-of-K"]["ciede2000"] <= s["top-1"]["ciede2000"]
+
+
+def test_batched_looks_equal_one_by_one(model, photo):
+    """The K tinted passes run as one batch; each look is what a pass of its own gives."""
+    from colorlab.pipeline import grey_tensor
+    from colorlab.suggestions import plan, render_tints
+    grey = grey_tensor(photo)
+    _, abs_, _, _ = plan(grey, model, 4)
+    batched, single = render_tints(model, grey, abs_), render_tints(model, grey, abs_, batch=1)
+    for x, y in zip(batched, single):
+        assert np.abs(x.astype(int) - y.astype(int)).max() <= 1
+
+
+def test_thumbnails_are_the_looks_at_the_thumbnail_render_size(model):
+    """Thumbnails keep the full looks' casts, each the colorize of its tint at THUMBNAIL_RENDER, shrunk."""
+    from colorlab.suggestions import THUMBNAIL_RENDER, thumbnail_render
+    src = sorted((INDEX_DIR.parent.parent / "examples" / "general").glob("*.jpg"))[0]
+    img = Image.open(src).convert("RGB")
+    img.thumbnail((400, 400))
+    full, thumbs = suggest(img, model, 3), suggest(img, model, 3, size=64)
+    assert thumbnail_render(model) == THUMBNAIL_RENDER < model.render_size
+    assert [s.tint for s in full] == [s.tint for s in thumbs] and [s.weight for s in full] == [s.weight for s in thumbs]
+    assert all(max(s.image.size) == 64 for s in thumbs)
+    for s in thumbs:
+        ref = colorlab.colorize(img, model, THUMBNAIL_RENDER, tint=s.tint).resize(s.image.size, Image.BILINEAR)
+        diff = np.abs(np.asarray(ref).astype(int) - np.asarray(s.image).astype(int))
+        assert diff.mean() < 0.6       # (measured 0.2; 1.0-1.5 from the network at 128)
+
+
+def test_scene_features_are_cached_per_photo(model, photo):
+    from colorlab import suggestions
+    from colorlab.pipeline import grey_tensor
+    from colorlab.scene import scene_features
+    grey = grey_tensor(photo)
+    first = suggestions.photo_features(grey)
+    assert np.array_equal(first, scene_features(grey))
+    assert suggestions.photo_features(grey.clone()) is first           # the same photo: not run again
+    other = suggestions.photo_features(grey.flip(-1))
+    assert other is not first and not np.array_equal(other, first)
+
+
+def test_point_colours_are_the_same_from_the_cache(model, photo):
+    from colorlab import suggestions
+    first = suggest_colours(photo, model, 0.7, 0.2, n=4)
+    assert suggest_colours(photo, model, 0.7, 0.2, n=4) == first
+    with suggestions._LOOKS.lock:
+        suggestions._LOOKS.items.clear()
+    assert suggest_colours(photo, model, 0.7, 0.2, n=4) == first
+    assert suggest_colours(photo, model, 0.2, 0.9, n=4) != first       # another point, other colours

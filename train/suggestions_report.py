@@ -277,6 +277,17 @@ around the fixed first centre and ranked by the weight they hold; any two casts 
 6 a, b units apart. All K run as one batched network pass; only the final assembly runs per
 look. Only the nine hint-aware matrix models have looks (the seed designs take no tint).
 
+The app's row of looks asks for thumbnails (`suggest(..., size=256)`): the model's own cast
+comes from the automatic pass the Colorize already ran (cached), the scene features are
+cached per photo (a model switch or a click for point colours does not repeat them), and the
+K tinted passes run at short side 64 instead of the model's 128 (a quarter of the work; mean
+CIE76 1-3 from thumbnails rendered at 128, the same casts); the look clicked is then rendered
+in full. At 1 MP, one thread (`python -m bench.suggest`, [bench/suggest.json](../bench/suggest.json)),
+the four thumbnails with their WebP encoding cost 1.08-1.32x one Colorize (1.61-1.89x before
+these changes, the runs alternated at load 7-8): within the issue's 1.5x. Four
+full-resolution looks (the CLI) still cost about 6-7x: each look's 1-MP assembly (decode, and
+the Lab round trip that moves its cast to the tint) is ~80% of it.
+
 ## Library and command line
 
 ```python
