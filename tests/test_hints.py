@@ -567,11 +567,19 @@ def test_the_point_free_pass_is_reused_and_changes_nothing(photo):
     from colorlab import pipeline
     model = _shipped("lab-general")
     hints = make_hints([(0.3, 0.3, "#3060c0"), (0.7, 0.6, "#c04020")])
+    runs = []
+    hook = model.net.register_forward_hook(lambda *_: runs.append(1))
     pipeline._RECENT.items.clear()
     fresh = np.asarray(colorize(photo, model, hints=hints))
-    assert len(pipeline._RECENT.items) == 1
+    assert len(pipeline._RECENT.items) == 1 and len(runs) == 2       # with the points, and without
     again = np.asarray(colorize(photo, model, hints=make_hints([(0.3, 0.3, "#3060c0"), (0.7, 0.6, "#20c040")])))
     assert len(pipeline._RECENT.items) == 1                          # the same photo: one entry, reused
+    assert len(runs) == 3, "the point-free pass ran again"
+    hook.remove()
+    other = photo.transpose(Image.Transpose.FLIP_LEFT_RIGHT)         # same size, another photo: its own pass
+    kept = np.asarray(colorize(other, model, hints=hints))
+    pipeline._RECENT.items.clear()
+    assert np.array_equal(kept, np.asarray(colorize(other, model, hints=hints)))
     assert np.array_equal(np.asarray(colorize(photo, model, hints=hints)), fresh)
     pipeline._RECENT.items.clear()
     colorize(photo, model)                                           # an automatic run fills it too

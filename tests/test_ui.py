@@ -120,7 +120,9 @@ def test_bad_hints_are_a_clear_error(app, upload, bad, word):
 
 
 def test_the_models_tab_lists_every_checkpoint_with_its_card(app):
-    names = {row[0] for row in models_tab.models_table()}
-    assert {"lab-faces", "rgb-faces", "lab-general-cunet"} <= {n.strip("*") for n in names}, names
-    _, card = models_tab.model_details("lab-faces")
-    assert "lab-faces" in card
+    names = [row[0] for row in models_tab.models_table()]
+    installed = {m.name: m for m in checkpoints.list_checkpoints()}
+    assert sorted(names) == sorted(installed) == ["lab-faces", "lab-general-cunet", "rgb-faces"], names
+    for name in names:                     # each its own card: titled, with its own weights' digest
+        _, card = models_tab.model_details(name)
+        assert card.splitlines()[0].strip() == f"### {name}" and installed[name].sha256 in card, card
