@@ -129,6 +129,8 @@ def test_evaluation_simulation_is_deterministic_and_true_to_the_reference(photo)
     arr = np.asarray(photo)
     h1, h2, h3 = simulate(arr, 10, seed=0), simulate(arr, 10, seed=0), simulate(arr, 10, seed=1)
     assert h1 == h2 and h1 != h3 and len(h1.points) == 10
+    mirrored = simulate(np.ascontiguousarray(arr[::-1]), 10, seed=0)      # same size, another image
+    assert [p[:2] for p in mirrored.points] != [p[:2] for p in h1.points]
     for x, y, ab in h1.points:
         r, c = int(y * arr.shape[0]), int(x * arr.shape[1])
         assert ab == pytest.approx(colour_to_ab(tuple(int(v) for v in arr[r, c])))
@@ -240,6 +242,8 @@ def test_propagation_weights_by_inverse_distance():
     ab = idw_chroma(pts, (9, 9))[0]
     assert ab[0, 0, 0] > 35 and ab[1, 8, 8] > 35                    # each corner takes its own hint
     assert float(ab[0, 4, 4]) == pytest.approx(float(ab[1, 4, 4]), abs=1e-4)     # the centre is equidistant
+    w1, w2 = 1 / (4.5 ** 2 + 0.5 ** 2 + 0.25), 1 / (4.5 ** 2 + 8.5 ** 2 + 0.25)  # pixel (0, 4): 1 / (d^2 + 1/4)
+    assert float(ab[0, 0, 4]) == pytest.approx(40 * w1 / (w1 + w2), rel=1e-4)
     one = propagate(np.full((20, 30, 3), 128, np.uint8), make_hints([(0.3, 0.3, "#c04040")]))
     flat = flat_tint(np.full((20, 30, 3), 128, np.uint8), colour_to_ab("#c04040"))
     assert np.abs(one.astype(int) - flat).max() <= 1               # one point: its chroma everywhere
