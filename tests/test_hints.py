@@ -374,7 +374,10 @@ def test_cli_hints_file_and_single_file_flags(tmp_path, photo, monkeypatch):
     assert seen[str(b)] == Hints()                   # not in the map: no hints
     assert cli.main(["colorize", "--model", "m", "--out", str(tmp_path / "o"), "--point", "0.5,0.5,#0000ff",
                      "--point", "0.1,0.9,#00ff00", "--tint", "#808000", str(a)]) == 0
-    assert len(seen[str(a)].points) == 2 and seen[str(a)].tint is not None
+    given = seen[str(a)]
+    assert [p[:2] for p in given.points] == [(0.5, 0.5), (0.1, 0.9)]      # X,Y in that order, each kept
+    assert given.points[1][2] == pytest.approx(colour_to_ab("#00ff00"))
+    assert given.tint == pytest.approx(colour_to_ab("#808000"))
     assert seen[str(a)].reach == POINT_REACH
     assert cli.main(["colorize", "--model", "m", "--out", str(tmp_path / "o"), "--point", "0.5,0.5,#0000ff",
                      "--reach", "0.3", str(a)]) == 0
