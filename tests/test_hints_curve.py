@@ -65,14 +65,19 @@ def test_curve_table_and_figure(fixture, tmp_path):
 def test_bars_compare_with_the_right_baselines():
     def entry(v):
         return {"psnr": [v, v], "ciede2000": [10.0, 10.0]}
-    cat = {"category": "faces", "automatic": {"lab": {"p0": entry(25.0)}},
-           "models": {"lab": {s: entry(27.0) for s in hints_curve.SETTINGS},
-                      "hsv": {s: entry(26.0) for s in hints_curve.SETTINGS}},
+
+    def scores(p0, p10, tint):     # each setting its own score, so a bar reading the wrong one shows
+        return {s: entry({"p0": p0, "p10": p10, "tint": tint}.get(s, 20.0)) for s in hints_curve.SETTINGS}
+    cat = {"category": "faces", "automatic": {"lab": {"p0": entry(25.0)}, "rgb": {"p0": entry(24.0)}},
+           "models": {"lab": scores(24.9, 27.0, 27.4), "hsv": scores(24.7, 26.8, 27.2)},
            "baselines": {"flat_tint": entry(26.5), "propagation_p10": entry(26.4), "grey": entry(21.0)}}
     bars = {b["setting"]: b for b in hints_curve.bars(cat)}
-    assert bars["tint alone"]["model"] == "lab" and bars["tint alone"]["needed"] == pytest.approx(27.5)
+    assert bars["tint alone"]["model"] == "lab" and bars["tint alone"]["psnr"] == pytest.approx(27.4)
+    assert bars["tint alone"]["needed"] == pytest.approx(27.5)
     assert not bars["tint alone"]["holds"]                     # faces: 1 dB above the flat tint
-    assert bars["10 points"]["holds"] and bars["10 points"]["needed"] == pytest.approx(26.9)
+    assert bars["10 points"]["psnr"] == pytest.approx(27.0) and bars["10 points"]["needed"] == pytest.approx(26.9)
+    assert bars["10 points"]["holds"]                          # 0.5 dB above naive propagation
+    assert bars["no hints"]["psnr"] == pytest.approx(24.9)     # 0.2 dB below the best automatic model
     assert bars["no hints"]["holds"] and bars["no hints"]["needed"] == pytest.approx(24.8)
     cat["category"] = "general"                                # elsewhere: the flat tint within 0.1 dB
     assert {b["setting"]: b for b in hints_curve.bars(cat)}["tint alone"]["holds"]
