@@ -14,16 +14,18 @@ renders through the shipped code (``colorlab.suggestions.plan`` / ``render_tints
 
 With ``--limit N`` only the first N val photos in name order are scored (the names are
 content hashes, so this is a fair sample; the photos column says how many). Per-photo
-results are cached in runs/suggest/report (keyed by the checkpoint's SHA-256,
-resumable). Means carry 95% bootstrap intervals over the photos (``scipy.stats.bootstrap``,
+results are cached in runs/suggest/report (keyed by the checkpoint's SHA-256, the index's and
+the method's constants; resumable). Means carry 95% bootstrap intervals over the photos (``scipy.stats.bootstrap``,
 BCa, fixed seed); the share of the gap closed, (best-of-4 - automatic) / (true tint -
 automatic), a paired one.
 
-    python -m train.suggestions_report [--category C ...] [--limit N] [--out docs/suggestions.md]
+    python -m train.suggestions_report [--category C ...] [--model NAME ...] [--limit N] [--keep JSON]
+                                       [--out docs/suggestions.md]
 """
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import shlex
 import sys
@@ -34,6 +36,7 @@ import torch
 from scipy import stats
 from tqdm import tqdm
 
+from colorlab import suggestions
 from colorlab.checkpoints import WEIGHTS_DIR, list_checkpoints, load_checkpoint
 from colorlab.hints import NO_HINTS, colour_to_ab, mean_ab
 from colorlab.imaging import find_images, load_image
@@ -110,16 +113,27 @@ def photo_record(model, truth: np.ndarray, features: np.ndarray, head_casts: np.
     return rec
 
 
+def method_key(category: str) -> str:
+    """A digest of what the looks depend on besides the checkpoint (the index, the method's
+    constants): a cache made with others is not reused."""
+    index = load_index(category)
+    knobs = {"index": index.meta["sha256"], "sigma": suggestions.OWN_CAST_SIGMA,
+             "separation": suggestions.MIN_SEPARATION, "iters": suggestions.KMEANS_ITERS}
+    return hashlib.sha256(json.dumps(knobs, sort_keys=True).encode()).hexdigest()[:8]
+
+
 def score_model(meta, weights_dir: Path, data: Path, cache: Path, limit: int | None) -> list[dict]:
     """Per-photo records of one checkpoint on its category's val set (cached, resumable)."""
     category = meta.category
-    path = cache / f"{meta.name}-{meta.sha256[:12]}.jsonl"
+    path = cache / f"{meta.name}-{meta.sha256[:12]}-{method_key(category)}.jsonl"
     done = {}
     if path.is_file():
         for line in path.read_text().splitlines():
-            if line.strip():
+            try:
                 r = json.loads(line)
-                done[r["file"]] = r
+            except json.JSONDecodeError:   # a line cut short by an interrupted run: scored again
+                continue
+            done[r["file"]] = r
     files = find_images(Path(data) / category / "val")[:limit]
     todo = [f for f in files if f.name not in done]
     if todo:
@@ -272,7 +286,9 @@ suggested look is one plausible cast, given to the model as its tint. Look 1 is 
 model's own cast (its automatic colorization's mean a, b), so the top-ranked look is as good
 as automatic colour; looks 2..K come from the casts of the training photos most like this
 one (cosine similarity of frozen ImageNet MobileNetV2 features of the grey photo), reweighted
-by closeness to the model's own cast (sigma 12 a, b units), clustered by weighted k-means
+by closeness to the model's own cast (sigma 12 a, b units, chosen on val photos: a mild
+leak; chosen on the training photos, `python -m train.suggest_sigma`, it would be 8 by a hair,
+[suggestions_sigma.json](suggestions_sigma.json), not switched until re-scored), clustered by weighted k-means
 around the fixed first centre and ranked by the weight they hold; any two casts are at least
 6 a, b units apart. All K run as one batched network pass; only the final assembly runs per
 look. Only the nine hint-aware matrix models have looks (the seed designs take no tint).
@@ -317,10 +333,35 @@ Speed at 1 MP: `python -m bench.suggest` ([bench/suggest.json](../bench/suggest.
 """
 
 
-def write_doc(path: Path, command: str, results: dict, weights_dir: Path = WEIGHTS_DIR) -> None:
+def keep_earlier(results: dict, earlier: dict, weights_dir: Path = WEIGHTS_DIR) -> list[str]:
+    """Add to ``results`` the models of an earlier run's JSON (``earlier``) not scored now, in
+    place, if still shipped and, where the earlier run recorded them, with the same checkpoint
+    and method (``method_key``); returns the names kept. Rows end up in category, name order."""
+    shipped = {m.name: m for c in CATEGORIES for m in hint_aware(c, weights_dir)}
+    kept = []
+    for name, s in earlier.items():
+        meta = shipped.get(name)
+        if name in results or meta is None:
+            continue
+        if "checkpoint_sha256" in s and (s["checkpoint_sha256"] != meta.sha256
+                                         or s.get("method") != method_key(meta.category)):
+            continue       # made with another checkpoint or method: not kept
+        results[name] = s
+        kept.append(name)
+    order = sorted(results, key=lambda n: (CATEGORIES.index(results[n]["category"]), n))
+    items = [(n, results.pop(n)) for n in order]
+    results.update(items)
+    return kept
+
+
+def write_doc(path: Path, command: str, results: dict, weights_dir: Path = WEIGHTS_DIR,
+              kept: list[str] = ()) -> None:
     explained = "\n\n".join(__doc__.split("\n\n")[1:-1])
     missing = [m.name for c in CATEGORIES for m in hint_aware(c, weights_dir) if m.name not in results]
     note = f"\n\nNot scored in this run: {', '.join(missing)}." if missing else ""
+    if kept:
+        note += (f"\n\nKept from the earlier run's JSON (``--keep``), as it measured them: {', '.join(kept)}"
+                 " (the photos column says how many photos each row is over).")
     path.write_text(f"# Suggested looks\n\n{USAGE}\nGenerated by `{command}`.{note}\n\n{explained}\n\n"
                     f"{tables(results)}\n![Best of K suggested looks]({path.with_suffix('.png').name})\n")
 
@@ -335,21 +376,29 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--limit", type=int, default=None, help="first N val photos per category (a quick look)")
     ap.add_argument("--out", type=Path, default=Path("docs/suggestions.md"))
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--keep", type=Path, default=None,
+                    help="an earlier run's JSON (e.g. docs/suggestions.json): its models not scored now are kept")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
+    if args.keep:       # checked before the long scoring
+        args.keep = Path(args.keep)
+        if not args.keep.is_file():
+            ap.error(f"--keep: {args.keep} not found")
     results = {}
     for cat in args.category or CATEGORIES:
         for meta in hint_aware(cat, args.weights_dir):
             if args.model and meta.name not in args.model:
                 continue
             recs = score_model(meta, args.weights_dir, args.data, args.cache, args.limit)
-            results[meta.name] = dict(summarise(recs), category=cat, space=meta.space)
+            results[meta.name] = dict(summarise(recs), category=cat, space=meta.space,
+                                      checkpoint_sha256=meta.sha256, method=method_key(cat))
+    kept = keep_earlier(results, json.loads(args.keep.read_text()), args.weights_dir) if args.keep else []
     print(tables(results))
     if args.out:
         command = "python -m train.suggestions_report " + " ".join(
             shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        write_doc(args.out, command.strip(), results, args.weights_dir)
+        write_doc(args.out, command.strip(), results, args.weights_dir, kept)
         figure(results, args.out.with_suffix(".png"))
         args.out.with_suffix(".json").write_text(json.dumps(results, indent=2) + "\n")
     return 0
