@@ -15,7 +15,8 @@ apart. For ``--minutes``:
 
 Reported: the honest users' latency (p50, p95, max), their refusals and errors, the flood's
 outcomes, lost answers (answers the server acknowledged minus answers in the database: must
-be 0), and the server's resident memory over time (peak, slope after the first fifth).
+be 0), the server's resident memory over time (peak; slope over the last two thirds and over the
+last third: growth or warm-up) and, from the server's log, each kind of job's time at the CPU gate.
 All traffic is on loopback; every loop ends at the deadline.
 """
 from __future__ import annotations
@@ -106,7 +107,6 @@ def hostile(minutes: float, raters: int, visitors: int, flood_threads: int, ever
             weights: Path | None) -> dict:
     import httpx
     from gradio_client import handle_file
-    from scipy.stats import linregress
 
     from colorlab.checkpoints import WEIGHTS_DIR, list_checkpoints
     weights = Path(weights or WEIGHTS_DIR)
@@ -114,9 +114,10 @@ def hostile(minutes: float, raters: int, visitors: int, flood_threads: int, ever
     tmp = Path(tempfile.mkdtemp(prefix="colorlab-hostile-"))
     photos = make_photos(tmp)
     server = appserver.start(log_path=tmp / "app.log", weights=weights, data_dir=tmp / "data",
-                             env={"COLORLAB_ORGANISER_TOKEN": TOKEN, "COLORLAB_TRUSTED_PROXIES": "127.0.0.1"})
+                             env={"COLORLAB_ORGANISER_TOKEN": TOKEN, "COLORLAB_TRUSTED_PROXIES": "127.0.0.1",
+                                  "COLORLAB_GATE_LOG": "1"})
     proc, url = server.proc, server.url
-    tally, stop = Tally(), threading.Event()
+    tally, stop, closing = Tally(), threading.Event(), threading.Event()
     acked = {"answers": 0}
     hints = flood_hints()
     try:
@@ -133,7 +134,8 @@ def hostile(minutes: float, raters: int, visitors: int, flood_threads: int, ever
                 tally.add(kind, time.monotonic() - t)
                 return out
             except Exception as exc:   # noqa: BLE001 - counted and reported
-                tally.add(f"{kind} {outcome(exc)}", note=f"{type(exc).__name__}: {exc}")
+                cut = closing.is_set() and kind.startswith("flood")   # the server stopped under it
+                tally.add(f"{kind} {'unfinished' if cut else outcome(exc)}", note=f"{type(exc).__name__}: {exc}")
                 return None
 
         def flooder(k):
@@ -198,15 +200,17 @@ def hostile(minutes: float, raters: int, visitors: int, flood_threads: int, ever
             samples.append((time.monotonic() - t0, appserver.proc_status_mb(proc.pid, "VmRSS")))
             time.sleep(every)
         stop.set()
-        for t in threads:
+        for t in threads[flood_threads:]:     # the honest users' last requests finish...
             t.join(900)
+        for t in threads[:flood_threads]:     # ...the flood's are given a minute (not counted if unfinished)
+            t.join(max(0.0, 60 - (time.monotonic() - deadline)))
         peak = appserver.proc_status_mb(proc.pid, "VmHWM")
     finally:
+        closing.set()
         server.stop()
     stored = _answers_in(tmp / "data")
+    gate = gate_summary((tmp / "app.log").read_text(errors="replace") if (tmp / "app.log").is_file() else "")
     shutil.rmtree(tmp, ignore_errors=True)    # the photos, the 60 MB file, the downloads
-    fit = [s for s in samples if s[0] >= 0.2 * minutes * 60 and s[1] is not None]
-    slope = linregress([s[0] / 60 for s in fit], [s[1] for s in fit]).slope if len(fit) > 2 else None
     lat = {k: {"n": len(v), "p50": percentile(v, 50), "p95": percentile(v, 95), "max": max(v)}
            for k, v in tally.lat.items()}
     return {"minutes": minutes, "raters": raters, "visitors": visitors, "flood_threads": flood_threads,
@@ -214,7 +218,48 @@ def hostile(minutes: float, raters: int, visitors: int, flood_threads: int, ever
             "answers_acknowledged": acked["answers"], "answers_stored": stored,
             "lost_answers": acked["answers"] - stored if stored is not None else None,
             "rss_samples": samples, "rss_peak_mb": peak, "rss_max_sampled_mb": max(s[1] for s in samples if s[1]),
-            "rss_slope_mb_per_min": slope, "load_average": os.getloadavg()}
+            **rss_slopes(samples), "load_average": os.getloadavg(), "gate": gate}
+
+
+GATE_LINE = re.compile(r"^(small|big|step) (\S*) waited ([\d.]+) held ([\d.]+) paused ([\d.]+) pauses (\d+) "
+                       r"longest ([\d.]+) to (\S+)", re.M)
+
+
+def gate_summary(log: str) -> dict:
+    """The server's CPU-gate log (``colorlab.serving.scheduling``, ``COLORLAB_GATE_LOG=1``) by
+    kind and handler: how many, seconds waiting for the gate / holding it / paused (p50, p95,
+    max) and, for big jobs, the longest stretch between pause points and where it ended."""
+    rows: dict[str, dict[str, list]] = {}
+    for kind, name, *nums, where in GATE_LINE.findall(log):
+        key = "step compare-model" if kind == "step" and ":" not in name else f"{kind} {name}"
+        row = rows.setdefault(key, {"waited": [], "held": [], "paused": [], "longest": [], "to": []})
+        for field, value in zip(("waited", "held", "paused", "pauses", "longest"), nums):
+            if field != "pauses":
+                row[field].append(float(value))
+        row["to"].append(where)
+
+    def stats(xs):
+        return {"p50": percentile(xs, 50), "p95": percentile(xs, 95), "max": max(xs)} if xs else None
+    out = {}
+    for key, row in rows.items():
+        worst = sorted(zip(row["longest"], row["to"]), reverse=True)[:5]
+        out[key] = {"n": len(row["held"]), **{f: stats(row[f]) for f in ("waited", "held", "paused", "longest")},
+                    "longest_at": [[round(t, 2), w] for t, w in worst]}
+    return out
+
+
+def rss_slopes(samples: list) -> dict:
+    """The server's RSS slope (MB/min, least squares) over the run's last two thirds (after the
+    warm-up: models loaded, caches filled, malloc's arenas grown) and over its last third alone:
+    a leak keeps both up; warm-up or noise leaves the last third's near 0. None: too few samples."""
+    from scipy.stats import linregress
+    samples = [(t, m) for t, m in samples if m is not None]
+    end = samples[-1][0] if samples else 0
+
+    def slope(after):
+        fit = [(t / 60, m) for t, m in samples if t >= after * end]
+        return float(linregress(*zip(*fit)).slope) if len(fit) > 2 else None
+    return {"rss_slope_mb_per_min": slope(1 / 3), "rss_slope_last_third_mb_per_min": slope(2 / 3)}
 
 
 def _answers_in(data: Path) -> int | None:
@@ -237,6 +282,11 @@ def render(res: dict) -> str:
         n = lat.get(kind, {})
         rows.append(f"| {kind} | {n.get('n', 0)} | {_f(n.get('p50'), '.2f')} | {_f(n.get('p95'), '.2f')} | "
                     f"{_f(n.get('max'), '.2f')} | {c.get(kind + ' refused', 0)} | {c.get(kind + ' error', 0)} |")
+    for kind in ("flood colorize", "flood compare"):
+        if c.get(kind + " unfinished"):
+            rows.append(f"| {kind}: still running when the server stopped (a minute after the end) | "
+                        f"{c[kind + ' unfinished']} | | | | | |")
+    slopes = rss_slopes(res["rss_samples"])   # from the samples: a stored run of any version renders alike
     every = max(1, len(res["rss_samples"]) // 15)
     rss = " · ".join(f"{t / 60:.1f} min {m:.0f} MB" for t, m in res["rss_samples"][::every] if m)
     return "\n".join([
@@ -249,9 +299,26 @@ def render(res: dict) -> str:
         "| requests | done | p50 s | p95 s | max s | refused | errors |", "|---|---|---|---|---|---|---|", *rows, "",
         f"Lost answers: **{res['lost_answers']}** ({res['answers_acknowledged']} acknowledged, "
         f"{res['answers_stored']} in the database). Server RSS: peak **{_f(res['rss_peak_mb'], '.0f')} MB** "
-        f"(VmHWM), slope after the first fifth {_f(res['rss_slope_mb_per_min'], '.2f')} MB/min. "
+        f"(VmHWM); slope over the last two thirds (after warm-up) {_f(slopes['rss_slope_mb_per_min'], '.1f')} "
+        f"MB/min, over the last third {_f(slopes['rss_slope_last_third_mb_per_min'], '.1f')} MB/min. "
         f"Load average at the end {', '.join(f'{x:.1f}' for x in res['load_average'])} (2 cores, shared).", "",
-        f"RSS over time: {rss}", ""])
+        f"RSS over time: {rss}", "", *_gate_table(res.get("gate"))])
+
+
+def _gate_table(gate: dict | None) -> list[str]:
+    """The CPU gate's share of the wait (``gate_summary``), when the run logged it."""
+    if not gate:
+        return []
+
+    def cell(row, field):
+        v = row.get(field)
+        return "-" if not v else f"{v['p50']:.2f} / {v['p95']:.2f}"
+    rows = [f"| {key} | {row['n']} | {cell(row, 'waited')} | {cell(row, 'held')} | {cell(row, 'paused')} | "
+            f"{cell(row, 'longest') if key.startswith('big') else ''} |" for key, row in sorted(gate.items())]
+    return ["Time at the CPU gate, from the server's log (seconds, p50 / p95): waiting for the CPU, holding it, "
+            "paused for small jobs, and a big job's longest stretch between pause points (what a small job "
+            "arriving then waits for). The rest of a visitor's time is Gradio's (upload, queue, files):", "",
+            "| job | n | waiting | holding | paused | longest stretch |", "|---|---|---|---|---|---|", *rows, ""]
 
 
 def main(argv=None) -> int:

@@ -116,7 +116,7 @@ def compare_all(upload: Upload, settings: RunSettings = RunSettings(), metas: li
     for i, m in enumerate(metas):
         if progress is not None:
             progress(i, len(metas), m.name)
-        with gate.step() if gate is not None else contextlib.nullcontext():
+        with gate.step(m.name) if gate is not None else contextlib.nullcontext():
             results.append(run_model(upload, m.name, settings))
     return results, best_per_metric(results, upload.reference)
 

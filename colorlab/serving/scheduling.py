@@ -15,15 +15,63 @@ slow each other down (and thrash the cache). The app therefore runs inference th
   (``step()``) and, between models, lets every waiting quick job go first.
 
 So a small job waits for at most one band or pass of a big job, or one model of a Compare,
-not for the whole of either. ``pause_point()`` is a no-op in a thread that holds no big slot
-(the CLI, the tests, the library used alone).
+not for the whole of either. Quick jobs that wait are served *by client* (``quick(client=...)``,
+the app passes the client's address): among the waiting jobs of one kind, the job of the client
+served longest ago goes first, then the oldest; so a client with several jobs waiting (a flood
+is allowed ``PER_CLIENT_EVENTS``) gets one served in turn with every other client's, and a
+newcomer waits for at most one job of each other client, not for all of them.
+``pause_point()`` is a no-op in a thread that holds no big slot (the CLI, the tests, the
+library used alone).
+
+Every job's time at the gate is recorded (``Timing``: waiting for a slot, holding it, paused),
+the last ``RECENT`` in ``CpuGate.timings``, and logged at DEBUG on ``colorlab.gate`` (the app
+turns that log on with ``COLORLAB_GATE_LOG=1``): what the hostile-traffic benchmark reads to
+tell the CPU's wait from Gradio's.
 """
 from __future__ import annotations
 
+import collections
 import contextlib
+import logging
+import sys
 import threading
+import time
+from dataclasses import dataclass
 
 _held = threading.local()     # .gate: the CpuGate whose big slot this thread holds
+log = logging.getLogger("colorlab.gate")
+RECENT = 1000                 # timings kept per gate (bounded: a long-running server)
+SERVED_CLIENTS = 4096         # clients whose last service the gate remembers (bounded, oldest forgotten)
+
+
+@dataclass
+class Timing:
+    """One job's time at the gate, in seconds: ``waited`` for its slot, ``held`` it (pauses
+    left out), ``paused`` while small jobs went first (a big job only); ``kind`` is small, big
+    or step; ``name`` what the caller called it (the handler's name in the app)."""
+    kind: str
+    name: str = ""
+    waited: float = 0.0
+    held: float = 0.0
+    paused: float = 0.0
+    pauses: int = 0
+    longest: float = 0.0      # a big job: the longest stretch it ran without reaching a pause point...
+    longest_to: str = ""      # ...and where that stretch ended (function:line, or "end")
+    _mark: float = 0.0
+
+    def stretch(self, now: float, where: str) -> None:
+        """A pause point (or the end) reached at ``now``: the stretch since the last one."""
+        if now - self._mark > self.longest:
+            self.longest, self.longest_to = now - self._mark, where
+        self._mark = now
+
+
+class _Ticket:
+    """A quick job waiting for a slot: its kind, client and arrival number."""
+    __slots__ = ("big", "client", "seq")
+
+    def __init__(self, big: bool, client: str, seq: int):
+        self.big, self.client, self.seq = big, client, seq
 
 
 class CpuGate:
@@ -33,64 +81,112 @@ class CpuGate:
         self.slots = slots
         self._cv = threading.Condition()
         self._running = 0
-        self._small_waiting = 0
-        self._big_waiting = 0
         self._paused = 0
+        self._waiting: list[_Ticket] = []       # quick jobs waiting for a slot
+        self._served: collections.OrderedDict[str, int] = collections.OrderedDict()   # client -> last served
+        self._seq = 0
         self.pauses = 0           # how often a big job let a small one go first (for tests and the bench)
+        self.timings: collections.deque[Timing] = collections.deque(maxlen=RECENT)
 
+    # ------------------------------------------------------------ who goes next
+    def _order(self, t: _Ticket) -> tuple[int, int]:
+        """Sort key among waiting jobs of one kind: the client served longest ago (never: first), then arrival."""
+        return self._served.get(t.client, -1), t.seq
+
+    def _first(self, big: bool) -> _Ticket | None:
+        return min((t for t in self._waiting if t.big == big), key=self._order, default=None)
+
+    def _small_waiting(self) -> bool:
+        return any(not t.big for t in self._waiting)
+
+    def _may_go(self, t: _Ticket) -> bool:
+        if self._running >= self.slots:
+            return False
+        if t.big and (self._small_waiting() or self._paused):
+            return False
+        return self._first(t.big) is t
+
+    def _serve(self, t: _Ticket) -> None:
+        self._served[t.client] = t.seq
+        self._served.move_to_end(t.client)
+        while len(self._served) > SERVED_CLIENTS:   # bounded: a forgotten client was served long ago
+            self._served.popitem(last=False)
+
+    # ------------------------------------------------------------ the three kinds of job
     @contextlib.contextmanager
-    def quick(self, big: bool = False):
+    def quick(self, big: bool = False, name: str = "", client: str = ""):
         """Hold a slot for a quick job; it goes ahead of any waiting long-job step. A ``big`` one
-        also gives way to small jobs at its pause points (and waits while another big job is paused)."""
+        also gives way to small jobs at its pause points (and waits while another big job is
+        paused). ``client`` (e.g. the address) orders the waiting jobs of one kind (see the module)."""
+        timing, t0 = Timing("big" if big else "small", name), time.perf_counter()
         with self._cv:
-            if big:
-                self._big_waiting += 1
-                try:
-                    self._cv.wait_for(lambda: self._running < self.slots and not self._small_waiting
-                                      and not self._paused)
-                finally:
-                    self._big_waiting -= 1
-            else:
-                self._small_waiting += 1
-                try:
-                    self._cv.wait_for(lambda: self._running < self.slots)
-                finally:
-                    self._small_waiting -= 1
+            ticket = _Ticket(big, client, self._seq)
+            self._seq += 1
+            self._waiting.append(ticket)
+            try:
+                self._cv.wait_for(lambda: self._may_go(ticket))
+            finally:
+                self._waiting.remove(ticket)
+                self._cv.notify_all()     # the next in order may now be someone else
+            self._serve(ticket)
             self._running += 1
-        previous = getattr(_held, "gate", None)
-        _held.gate = self if big else None
+        timing.waited = time.perf_counter() - t0
+        timing._mark = t0 + timing.waited
+        previous, previous_timing = getattr(_held, "gate", None), getattr(_held, "timing", None)
+        _held.gate, _held.timing = (self if big else None), timing
         try:
             yield
         finally:
-            _held.gate = previous
+            _held.gate, _held.timing = previous, previous_timing
+            if big:
+                timing.stretch(time.perf_counter(), "end")
             self._release()
+            self._record(timing, t0)
 
     @contextlib.contextmanager
-    def step(self):
+    def step(self, name: str = ""):
         """Hold a slot for one step of a long job, once no quick job is waiting or paused."""
+        timing, t0 = Timing("step", name), time.perf_counter()
         with self._cv:
-            self._cv.wait_for(lambda: self._running < self.slots and not self._small_waiting
-                              and not self._big_waiting and not self._paused)
+            self._cv.wait_for(lambda: self._running < self.slots and not self._waiting and not self._paused)
             self._running += 1
+        timing.waited = time.perf_counter() - t0
         try:
             yield
         finally:
             self._release()
+            self._record(timing, t0)
+
+    def _record(self, timing: Timing, t0: float) -> None:
+        timing.held = time.perf_counter() - t0 - timing.waited - timing.paused
+        self.timings.append(timing)
+        log.debug("%s %s waited %.3f held %.3f paused %.3f pauses %d longest %.3f to %s", timing.kind, timing.name,
+                  timing.waited, timing.held, timing.paused, timing.pauses, timing.longest, timing.longest_to or "-")
 
     def pause(self) -> None:
         """Called by the thread holding a big slot: if small jobs wait, let them run, then resume."""
+        timing = getattr(_held, "timing", None)
+        if timing is not None:
+            caller = sys._getframe(2)    # who called pause_point()
+            timing.stretch(time.perf_counter(), f"{caller.f_code.co_name}:{caller.f_lineno}")
         with self._cv:
-            if not self._small_waiting:
+            if not self._small_waiting():
                 return
             self._running -= 1
             self._paused += 1
             self.pauses += 1
             self._cv.notify_all()
+            t0 = time.perf_counter()
             try:
-                self._cv.wait_for(lambda: self._running < self.slots and not self._small_waiting)
+                self._cv.wait_for(lambda: self._running < self.slots and not self._small_waiting())
             finally:
                 self._paused -= 1
             self._running += 1
+        if timing is not None:
+            now = time.perf_counter()
+            timing.paused += now - t0
+            timing.pauses += 1
+            timing._mark = now
 
     def _release(self) -> None:
         with self._cv:
@@ -105,4 +201,4 @@ def pause_point() -> None:
         gate.pause()
 
 
-__all__ = ["CpuGate", "pause_point"]
+__all__ = ["CpuGate", "Timing", "pause_point"]

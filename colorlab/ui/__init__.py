@@ -21,6 +21,7 @@ download of another user who got the same picture a moment earlier.
 """
 from __future__ import annotations
 
+import logging
 import os
 
 import gradio as gr
@@ -56,6 +57,10 @@ def launch() -> None:
     many image requests, ``colorlab.serving.memory``), torch's threads shared by the concurrent
     jobs, then ``build()`` and Gradio's server (blocks until stopped)."""
     scratch()   # this instance's private folder (app.py makes it before Gradio is imported)
+    if os.environ.get("COLORLAB_GATE_LOG"):   # every job's time at the CPU gate (bench/hostile.py reads it)
+        gate_log = logging.getLogger("colorlab.gate")
+        gate_log.setLevel(logging.DEBUG)
+        gate_log.addHandler(logging.StreamHandler())
     tune_malloc()
     start_trimmer()
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)

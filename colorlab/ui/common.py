@@ -15,6 +15,7 @@ from ..checkpoints import list_checkpoints
 from ..hints import from_json
 from ..imaging import image_pixels
 from ..serving import limits, runs, uploads
+from ..serving.admission import client_key
 from ..serving.errors import public_message
 from ..serving.scheduling import CpuGate
 from ..serving.scratch import Scratch, instance_root
@@ -68,9 +69,18 @@ def gated(fn):
         given = dict(zip(params, args), **kwargs)
         big = is_big(given.get("image") or given.get("photo"), given.get("render_size", 0),
                      given.get("hints_json", ""))
-        with GATE.quick(big=big):
+        with GATE.quick(big=big, name=fn.__name__, client=client()):
             return fn(*args, **kwargs)
     return wrapper
+
+
+def client() -> str:
+    """The address of the client whose event this thread is handling (``admission.client_key``:
+    behind a trusted proxy, the one the proxy saw); "" outside an event. The CPU gate serves
+    waiting jobs client by client with it."""
+    from gradio.context import LocalContext
+    request = LocalContext.request.get(None)
+    return client_key(request) if request is not None else ""
 
 
 @functools.cache

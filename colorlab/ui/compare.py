@@ -16,7 +16,7 @@ def compare(image, render_size=0, saturation=1.0, hints_json="", progress=gr.Pro
     hints = settings.hints
     if not list_checkpoints():
         raise gr.Error("No checkpoints are installed.")
-    with GATE.step():   # decoded and reduced as one step of the comparison
+    with GATE.step("compare:read"):   # decoded and reduced as one step of the comparison
         upload = uploads.for_display(read(image))   # every model on the display-size photo
     results, best = runs.compare_all(upload, settings,
                                      progress=lambda i, n, name: progress((i, n), desc=name, unit="models"),
