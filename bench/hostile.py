@@ -205,6 +205,7 @@ def hostile(minutes: float, raters: int, visitors: int, flood_threads: int, ever
         for t in threads[:flood_threads]:     # ...the flood's are given a minute (not counted if unfinished)
             t.join(max(0.0, 60 - (time.monotonic() - deadline)))
         peak = appserver.proc_status_mb(proc.pid, "VmHWM")
+        cpu = _cpu_seconds(proc.pid)
     finally:
         closing.set()
         server.stop()
@@ -218,7 +219,8 @@ def hostile(minutes: float, raters: int, visitors: int, flood_threads: int, ever
             "answers_acknowledged": acked["answers"], "answers_stored": stored,
             "lost_answers": acked["answers"] - stored if stored is not None else None,
             "rss_samples": samples, "rss_peak_mb": peak, "rss_max_sampled_mb": max(s[1] for s in samples if s[1]),
-            **rss_slopes(samples), "load_average": os.getloadavg(), "gate": gate}
+            **rss_slopes(samples), "load_average": os.getloadavg(), "gate": gate,
+            "server_cpu_seconds": cpu}
 
 
 GATE_LINE = re.compile(r"^(small|big|step) (\S*) waited ([\d.]+) held ([\d.]+) paused ([\d.]+) pauses (\d+) "
@@ -246,6 +248,15 @@ def gate_summary(log: str) -> dict:
         out[key] = {"n": len(row["held"]), **{f: stats(row[f]) for f in ("waited", "held", "paused", "longest")},
                     "longest_at": [[round(t, 2), w] for t, w in worst]}
     return out
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    """CPU seconds (user + system, every thread) process ``pid`` has used; None off Linux."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def rss_slopes(samples: list) -> dict:
@@ -301,7 +312,8 @@ def render(res: dict) -> str:
         f"{res['answers_stored']} in the database). Server RSS: peak **{_f(res['rss_peak_mb'], '.0f')} MB** "
         f"(VmHWM); slope over the last two thirds (after warm-up) {_f(slopes['rss_slope_mb_per_min'], '.1f')} "
         f"MB/min, over the last third {_f(slopes['rss_slope_last_third_mb_per_min'], '.1f')} MB/min. "
-        f"Load average at the end {', '.join(f'{x:.1f}' for x in res['load_average'])} (2 cores, shared).", "",
+        f"Load average at the end {', '.join(f'{x:.1f}' for x in res['load_average'])} (2 cores, shared)"
+        + (f"; the server used {res['server_cpu_seconds']:.0f} CPU s." if res.get("server_cpu_seconds") else "."), "",
         f"RSS over time: {rss}", "", *_gate_table(res.get("gate"))])
 
 
@@ -314,10 +326,11 @@ def _gate_table(gate: dict | None) -> list[str]:
         v = row.get(field)
         return "-" if not v else f"{v['p50']:.2f} / {v['p95']:.2f}"
     rows = [f"| {key} | {row['n']} | {cell(row, 'waited')} | {cell(row, 'held')} | {cell(row, 'paused')} | "
-            f"{cell(row, 'longest') if key.startswith('big') else ''} |" for key, row in sorted(gate.items())]
+            f"{cell(row, 'longest') if not key.startswith('small') else ''} |" for key, row in sorted(gate.items())]
     return ["Time at the CPU gate, from the server's log (seconds, p50 / p95): waiting for the CPU, holding it, "
-            "paused for small jobs, and a big job's longest stretch between pause points (what a small job "
-            "arriving then waits for). The rest of a visitor's time is Gradio's (upload, queue, files):", "",
+            "paused for small jobs, and a big job's (or Compare model's) longest stretch between pause points "
+            "(what a small job arriving then waits for). The rest of a visitor's time is Gradio's (upload, queue, "
+            "files):", "",
             "| job | n | waiting | holding | paused | longest stretch |", "|---|---|---|---|---|---|", *rows, ""]
 
 

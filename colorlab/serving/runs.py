@@ -15,6 +15,7 @@ from PIL import Image
 from ..checkpoints import CheckpointMeta, get_model, list_checkpoints
 from ..hints import Hints
 from ..pipeline import accepts_hints, colorize
+from .scheduling import pause_point
 from .uploads import Upload, metric_view
 
 METRICS = ("psnr", "ssim", "ciede2000", "colorfulness")   # what a run is scored and ranked on
@@ -47,7 +48,9 @@ def score_result(pred: np.ndarray, upload: Upload) -> dict | None:
     if upload.reference is None:
         return None
     from ..metrics import score  # scikit-image: imported when first scored, not at app start
-    return score(metric_view(pred), upload.metric_reference)
+    small = metric_view(pred)
+    pause_point()   # a big job in the app lets waiting small ones go first (colorlab.serving.scheduling)
+    return score(small, upload.metric_reference)
 
 
 def choose_checkpoint(space: str, category: str,

@@ -12,10 +12,11 @@ slow each other down (and thrash the cache). The app therefore runs inference th
   Only one big job is ever paused at a time, and a paused big job is only overtaken by
   small ones, so the server holds at most one big and one small job's memory;
 * a *long* job (Compare: every model in turn) takes a slot for one model at a time
-  (``step()``) and, between models, lets every waiting quick job go first.
+  (``step()``) and, between models, lets every waiting quick job go first; within a step it
+  gives way to small jobs at pause points as a big job does (and counts as the paused one).
 
-So a small job waits for at most one band or pass of a big job, or one model of a Compare,
-not for the whole of either. Quick jobs that wait are served *by client* (``quick(client=...)``,
+So a small job waits for at most one band or pass of a big job or of a Compare's model, not
+for the whole of either. Quick jobs that wait are served *by client* (``quick(client=...)``,
 the app passes the client's address): among the waiting jobs of one kind, the job of the client
 served longest ago goes first, then the oldest; so a client with several jobs waiting (a flood
 is allowed ``PER_CLIENT_EVENTS``) gets one served in turn with every other client's, and a
@@ -55,7 +56,7 @@ class Timing:
     held: float = 0.0
     paused: float = 0.0
     pauses: int = 0
-    longest: float = 0.0      # a big job: the longest stretch it ran without reaching a pause point...
+    longest: float = 0.0      # a big job or step: the longest stretch it ran without reaching a pause point...
     longest_to: str = ""      # ...and where that stretch ended (function:line, or "end")
     _mark: float = 0.0
 
@@ -145,15 +146,22 @@ class CpuGate:
 
     @contextlib.contextmanager
     def step(self, name: str = ""):
-        """Hold a slot for one step of a long job, once no quick job is waiting or paused."""
+        """Hold a slot for one step of a long job, once no quick job is waiting or paused; like a big
+        job, the step gives way to small jobs at its pause points (a paused step counts as the one
+        paused big job: no big job starts meanwhile)."""
         timing, t0 = Timing("step", name), time.perf_counter()
         with self._cv:
             self._cv.wait_for(lambda: self._running < self.slots and not self._waiting and not self._paused)
             self._running += 1
         timing.waited = time.perf_counter() - t0
+        timing._mark = t0 + timing.waited
+        previous, previous_timing = getattr(_held, "gate", None), getattr(_held, "timing", None)
+        _held.gate, _held.timing = self, timing
         try:
             yield
         finally:
+            _held.gate, _held.timing = previous, previous_timing
+            timing.stretch(time.perf_counter(), "end")
             self._release()
             self._record(timing, t0)
 
@@ -164,7 +172,7 @@ class CpuGate:
                   timing.waited, timing.held, timing.paused, timing.pauses, timing.longest, timing.longest_to or "-")
 
     def pause(self) -> None:
-        """Called by the thread holding a big slot: if small jobs wait, let them run, then resume."""
+        """Called by the thread holding a big slot or a step: if small jobs wait, let them run, then resume."""
         timing = getattr(_held, "timing", None)
         if timing is not None:
             caller = sys._getframe(2)    # who called pause_point()

@@ -27,6 +27,7 @@ from ..imaging import load_image, tensor_to_array
 from ..pipeline import grey_tensor
 from ..recent import Recent
 from ..studies.pool import ROOT, shipped_pool
+from .scheduling import pause_point
 
 METRIC_PIXELS = 512 * 512   # metrics at most this many pixels (area-averaged down)
 DISPLAY_SIDE = 1280         # long side of what galleries and sliders show
@@ -104,6 +105,7 @@ def metric_view(arr: np.ndarray) -> np.ndarray:
     size = metric_size((arr.shape[1], arr.shape[0]))
     if size == (arr.shape[1], arr.shape[0]):
         return arr
+    pause_point()   # a big job in the app lets waiting small ones go first (colorlab.serving.scheduling)
     return np.asarray(Image.fromarray(arr).resize(size, Image.Resampling.BOX))
 
 
@@ -113,6 +115,7 @@ def display_image(image) -> Image.Image:
     w, h = img.size
     if max(w, h) <= DISPLAY_SIDE:
         return img
+    pause_point()
     f = DISPLAY_SIDE / max(w, h)
     return img.resize((max(1, round(w * f)), max(1, round(h * f))), Image.Resampling.LANCZOS)
 
@@ -186,6 +189,7 @@ def save_png(image: Image.Image, directory: Path, name: str, grey_as_l: bool = F
     arr = np.asarray(image)
     if grey_as_l and arr.ndim == 3 and arr.shape[2] == 3 and _channels_equal(arr):
         arr = arr[..., 0]
+    pause_point()
     Image.fromarray(np.ascontiguousarray(arr)).save(path, format="PNG", optimize=False, compress_level=PNG_LEVEL)
     return path
 
