@@ -97,13 +97,15 @@ class CpuGate:
     def _first(self, big: bool) -> _Ticket | None:
         return min((t for t in self._waiting if t.big == big), key=self._order, default=None)
 
-    def _small_waiting(self) -> bool:
-        return any(not t.big for t in self._waiting)
+    @property
+    def _small_waiting(self) -> int:
+        """How many small jobs wait for a slot."""
+        return sum(1 for t in self._waiting if not t.big)
 
     def _may_go(self, t: _Ticket) -> bool:
         if self._running >= self.slots:
             return False
-        if t.big and (self._small_waiting() or self._paused):
+        if t.big and (self._small_waiting or self._paused):
             return False
         return self._first(t.big) is t
 
@@ -178,7 +180,7 @@ class CpuGate:
             caller = sys._getframe(2)    # who called pause_point()
             timing.stretch(time.perf_counter(), f"{caller.f_code.co_name}:{caller.f_lineno}")
         with self._cv:
-            if not self._small_waiting():
+            if not self._small_waiting:
                 return
             self._running -= 1
             self._paused += 1
@@ -186,7 +188,7 @@ class CpuGate:
             self._cv.notify_all()
             t0 = time.perf_counter()
             try:
-                self._cv.wait_for(lambda: self._running < self.slots and not self._small_waiting())
+                self._cv.wait_for(lambda: self._running < self.slots and not self._small_waiting)
             finally:
                 self._paused -= 1
             self._running += 1
