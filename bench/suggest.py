@@ -13,6 +13,8 @@ run pays for them as a new photo does.
 * suggest thumbnails: ``suggest(grey, k=K, size=256)`` and the K thumbnails encoded as WebP
   (what the app's row of looks needs, Gradio's gallery format): the target, at most 1.5x;
 * suggest full: ``suggest(grey, k=K)``, K full-resolution looks (what the CLI writes);
+* CLI: full + PNGs: those looks written as PNGs as ``colorize --suggest K`` writes them (zlib
+  level ``SUGGEST_PNG_LEVEL``), and at zlib 6 (PIL's default, what it wrote before);
 * the same three from the decoded photo instead of its grey (each makes the grey itself).
 
     python -m bench.suggest [--model lab-general] [--k 4] [--runs 5] [--out bench/suggest.json]
@@ -33,6 +35,7 @@ from PIL import Image
 
 import colorlab
 from colorlab import suggestions
+from colorlab.cli import SUGGEST_PNG_LEVEL
 from colorlab.pipeline import grey_tensor
 from colorlab.scene import encoder
 from colorlab.suggestions import load_index, suggest
@@ -58,6 +61,16 @@ def _thumbnails(image, model, k: int) -> list[bytes]:
     for s in looks:
         buf = io.BytesIO()
         s.image.save(buf, "WEBP")
+        out.append(buf.getvalue())
+    return out
+
+
+def _cli(image, model, k: int, level: int) -> list[bytes]:
+    """What ``colorize --suggest K`` does per photo: the K full-size looks, each written as a PNG."""
+    out = []
+    for s in suggest(image, model, k):
+        buf = io.BytesIO()
+        s.image.save(buf, "PNG", optimize=False, compress_level=level)
         out.append(buf.getvalue())
     return out
 
@@ -95,6 +108,8 @@ def main(argv: list[str] | None = None) -> int:
     cases = {"colorize": lambda: colorlab.colorize(grey, model),
              "suggest thumbnails": lambda: _thumbnails(grey, model, k),
              "suggest full": lambda: suggest(grey, model, k),
+             "CLI: full + PNGs": lambda: _cli(grey, model, k, SUGGEST_PNG_LEVEL),
+             "CLI: full + PNGs at zlib 6": lambda: _cli(grey, model, k, 6),
              "colorize (photo)": lambda: colorlab.colorize(photo, model),
              "suggest thumbnails (photo)": lambda: _thumbnails(photo, model, k),
              "suggest full (photo)": lambda: suggest(photo, model, k)}
@@ -112,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
            "ratio_cpu": ratio, "target": TARGET,
            "target_met": ratio["suggest thumbnails"] <= TARGET and ratio["suggest thumbnails (photo)"] <= TARGET}
     for name, (c, w) in rows.items():
-        print(f"{name:<28} {c:6.3f} s CPU ({ratio[name]:4.2f}x colorize)  {w:6.3f} s wall")
+        print(f"{name:<30} {c:6.3f} s CPU ({ratio[name]:4.2f}x colorize)  {w:6.3f} s wall")
     print(f"load average before {load_before[0]:.1f}, after {load_after[0]:.1f}; "
           f"thumbnails within {TARGET}x: {'yes' if out['target_met'] else 'NO'}")
     if args.out:

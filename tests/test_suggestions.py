@@ -109,6 +109,9 @@ def test_cli_writes_the_looks_and_their_json(tmp_path, photo):
         assert [s["rank"] for s in data["suggestions"]] == [1, 2, 3]
         assert {"tint", "a", "b", "weight"} <= set(data["suggestions"][0])
     assert not (out / "odd.s4.png").exists()
+    again = suggest(str(grey), get_model("lab-general"), 3)            # the files hold the looks, losslessly
+    for i, look in enumerate(again, 1):
+        assert np.array_equal(np.asarray(Image.open(out / f"old photo.s{i}.png")), np.asarray(look.image))
 
 
 @pytest.mark.parametrize("args, message", [
