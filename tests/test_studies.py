@@ -54,7 +54,7 @@ def instant(monkeypatch):
 def test_shipped_pool_is_held_out_credited_and_small():
     pool = studies.shipped_pool()
     per = Counter(p.category for p in pool)
-    assert set(per) == set(studies.CATEGORIES) and min(per.values()) >= 60
+    assert per == {c: 64 for c in studies.CATEGORIES}, per          # docs/studies.md: 64 per category
     files = [p for p in POOL_DIR.rglob("*") if p.is_file()]
     assert sum(p.stat().st_size for p in files) <= 10 * 2 ** 20
     examples = {p.stem for p in (ROOT / "examples").rglob("*.jpg")}
@@ -247,6 +247,7 @@ def test_studies_are_immutable_several_at_once_and_closable(weights_dir, tmp_pat
 @pytest.mark.parametrize("protocol", plan.PROTOCOLS)
 def test_session_from_start_to_result(weights_dir, tmp_path, monkeypatch, protocol, instant):
     monkeypatch.setenv(studies.TOKEN_ENV, TOKEN)
+    assert Settings(protocol, ("lab-general",)).size == 256      # docs/studies.md: 256x256 pictures by default
     store = studies.StudyStore(tmp_path / "data")
     lab = studies.Lab(store, weights_dir)
     st, note = lab.publish(TOKEN, Settings(protocol, ("lab-general", "rgb-general"), ("landscapes",), trials=4,
@@ -297,6 +298,8 @@ def test_session_from_start_to_result(weights_dir, tmp_path, monkeypatch, protoc
     text = lab.export_csv(TOKEN, st.study_id)
     out = list(csv.DictReader(io.StringIO(text)))
     assert tuple(out[0]) == stats.CSV_COLUMNS and len(out) == 5
+    assert [int(r["correct"]) for r in out] == [int(r["answer"] == r["truth"]) for r in rows]   # 1: answered the truth
+    assert sum(int(r["correct"]) for r in out if r["kind"] == "catch") == 1                 # the check, answered right
     assert {r["protocol"] for r in out} == {protocol} and {r["attention"] for r in out} == {"passed"}
     assert all(bool(r["shown_order"]) == (protocol == plan.TWO_AFC) for r in out)
 
