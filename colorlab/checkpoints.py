@@ -99,6 +99,33 @@ class CheckpointMeta:
         return {**{k: v for k, v in out.items() if v is not None}, **self.extra}
 
 
+def training_stages(meta: CheckpointMeta) -> list[dict]:
+    """Every training stage that made ``meta``'s weights, first to last, as dicts with
+    ``command`` (str), ``epochs`` and ``best_epoch`` (int or None: not recorded) and
+    ``seconds`` (float or None), plus ``source`` where a record was recovered after the fact.
+
+    A fine-tune's sidecar nests its start's record under ``init``; ``init["stages"]`` lists
+    the start's own stages (``train`` writes it, ``python -m train.stages`` recovers it for
+    older sidecars from their committed versions). Without it, the earlier stages are one
+    entry with the start's command and unknown epochs. The last entry is this sidecar's run."""
+    init = meta.extra.get("init")
+    earlier: list[dict] = []
+    if isinstance(init, dict):
+        nested = init.get("stages")
+        if isinstance(nested, list) and all(isinstance(s, dict) for s in nested):
+            earlier = [dict(s) for s in nested]
+        else:
+            earlier = [{"command": init.get("command") or init.get("file") or "?", "epochs": None,
+                        "best_epoch": None, "seconds": None}]
+    runs = meta.extra.get("commands")
+    own_command = (" && ".join(c.get("command", "?") for c in runs if isinstance(c, dict))
+                   if isinstance(runs, list) and runs else meta.command if not earlier else None)
+    seconds = meta.training.get("seconds_total")
+    own = {"command": own_command or "?", "epochs": meta.epochs, "best_epoch": meta.best_epoch,
+           "seconds": seconds if isinstance(seconds, (int, float)) else None}
+    return [*earlier, own]
+
+
 @dataclass
 class Colorizer:
     """A network ready for inference with what the pipeline needs to drive it."""

@@ -20,7 +20,7 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, DistributedSampler, RandomSampler
 from tqdm import tqdm
 
-from colorlab.checkpoints import Colorizer, load_checkpoint, save_checkpoint, sha256_file
+from colorlab.checkpoints import Colorizer, load_checkpoint, save_checkpoint, sha256_file, training_stages
 from colorlab.colorspaces import AB_SCALE, get_space, rgb_to_grey, rgb_to_lab
 from colorlab.hints import HINT_CHANNELS, NO_HINTS, simulate, simulate_training
 from colorlab.imaging import array_to_tensor, tensor_to_array
@@ -97,8 +97,10 @@ def init_weights(net, path: str) -> dict:
         else:
             own[k].zero_()
             own[k][tuple(slice(0, n) for n in v.shape)].copy_(v)
+    # the start's own stages ride along, so the new sidecar keeps the whole training history
     return {"file": str(path), "sha256": sha256_file(Path(path)), "command": start.meta.command,
-            "chroma_gain": start.chroma_gain, "hints": start.meta.hints}
+            "chroma_gain": start.chroma_gain, "hints": start.meta.hints,
+            "stages": training_stages(start.meta)}
 
 
 def cfg_arch(net) -> str:
