@@ -134,18 +134,18 @@ def test_compare_runs_every_model_and_marks_the_best(client, files, weights_dir)
     _, colour = files
     grid, table, note = client.predict(handle_file(str(colour)), 0, 1.0, api_name="/compare")
     names = sorted(p.stem for p in Path(weights_dir).glob("*.safetensors"))
-    assert [g["caption"].split(" · ")[0] for g in grid] == names
+    assert [g["caption"].split("\n")[0] for g in grid] == names   # the name whole, on its own line
     for g in grid:
         assert png(g["image"]).size == (120, 90)
         assert re.search(r"\d+\.\d\d s", g["caption"]) and "PSNR" in g["caption"]
     best = " ".join(g["caption"] for g in grid)
     assert best.count("★") >= 5            # time and the four metrics
     rows = table["data"]
-    assert [r[0] for r in rows] == names
-    won = ", ".join(r[-1] for r in rows)
-    for key in ("seconds", "psnr", "ssim", "ciede2000", "colorfulness"):
-        assert key in won
-    assert "best per metric" in note
+    assert [r[0] for r in rows] == [*names, "grey input (no colour added)", "true photo (reference)"]
+    for col in range(1, 6):                # time and the four metrics: one best model each
+        assert sum(str(r[col]).endswith("★") for r in rows[:len(names)]) == 1, table["headers"][col]
+    assert re.fullmatch(r"\d+\.\d\d", rows[-2][2]) and re.fullmatch(r"\d+\.\d", rows[-1][5])   # grey PSNR, truth CF
+    assert "best model per metric" in note and "Against the grey input" in note
 
 
 def test_compare_grey_upload_has_times_only(client, tmp_path):
@@ -158,13 +158,23 @@ def test_compare_grey_upload_has_times_only(client, tmp_path):
 def test_channels_views_and_artefact_map(client, files):
     _, colour = files
     for space, labels in (("lab", ("L", "a", "b")), ("hsv", ("H", "S", "V")), ("rgb", ("R", "G", "B"))):
-        pred, ref, heat, text = client.predict(handle_file(str(colour)), space, "general", 0, 1.0,
-                                               api_name="/channels")
+        pred, ref, heat, text, ref_note = client.predict(handle_file(str(colour)), space, "general", 0, 1.0,
+                                                         api_name="/channels")
         assert [g["caption"].split(": ")[1][0] for g in pred] == list(labels)
         assert [g["caption"].split(": ")[1][0] for g in ref] == list(labels)
         assert all(png(g["image"]).size == (120, 90) for g in pred + ref)
-        assert png(heat).size == (120, 90)
-        assert re.search(r"Hue-artefact score \d\.\d{4}", text) and "reference" in text
+        w, h = png(heat).size                 # the map at the photo's 4:3, its colour bar under it
+        assert w == 800 and h > 600
+        assert re.search(r"Hue-artefact score \d\.\d{4}", text) and "reference" in text and "turns" in text
+        assert ref_note == ""
+
+
+def test_channels_of_a_grey_upload_say_why_there_is_no_reference(client, tmp_path):
+    path, _ = awkward_files(tmp_path)["grey"]
+    pred, ref, heat, text, ref_note = client.predict(handle_file(str(path)), "lab", "general", 0, 1.0,
+                                                     api_name="/channels")
+    assert len(pred) == 3 and ref == [] and "grey upload" in text
+    assert "Reference: none" in ref_note and "uploaded in grey" in ref_note
 
 
 def test_models_tab(client, weights_dir):

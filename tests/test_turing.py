@@ -45,7 +45,8 @@ def test_best_per_metric():
     assert runs.best_per_metric(results, None) == {"seconds": "b"}
     assert tables.caption(results[1], best).count("★") == 3
     rows = tables.compare_rows(results, best)
-    assert rows[2][-1] == "ssim, ciede2000" and len(rows[0]) == len(tables.COMPARE_HEADERS)
+    starred = [tables.COMPARE_HEADERS[i] for i, cell in enumerate(rows[2]) if cell.endswith("★")]
+    assert starred == ["SSIM ↑", "CIEDE2000 ↓"] and len(rows[0]) == len(tables.COMPARE_HEADERS)
 
 
 def test_model_rows_and_card(weights_dir):

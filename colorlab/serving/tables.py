@@ -5,17 +5,49 @@ captions and cards plain text and Markdown.
 """
 from __future__ import annotations
 
-from ..checkpoints import CheckpointMeta
+from ..checkpoints import CheckpointMeta, training_stages
 from ..models.registry import describe
 from .runs import METRICS, Result
 from .uploads import Upload
 
 METRIC_LABELS = dict(zip(METRICS, ("PSNR (dB)", "SSIM", "CIEDE2000", "colourfulness")))
+# Which way is better, as the tables mark it: ↑ higher, ↓ lower, ≈ closest to the true photo's.
+ARROWS = {"psnr": "↑", "ssim": "↑", "ciede2000": "↓", "colorfulness": "≈", "seconds": "↓"}
+# One line per metric for the legends under the tables (what it measures, which way is better).
+METRIC_HELP = {
+    "psnr": "PSNR ↑ (dB): how close the pixels are to the true photo's; higher is better.",
+    "ssim": "SSIM ↑ (0-1): how well the local structure matches the true photo's; higher is better.",
+    "ciede2000": "CIEDE2000 ↓: the colour difference a person sees, per pixel (about 2 is just "
+                 "noticeable); lower is better.",
+    "colorfulness": "colourfulness ≈ (Hasler-Süsstrunk; a grey photo has 0): best when closest to the "
+                    "true photo's; the network's output is often paler.",
+    "seconds": "seconds ↓: time to colorize on this server; lower is better.",
+}
 DATASETS = {
     "faces": "All-Age-Faces and UTKFace (aligned crops)",
     "landscapes": "SUN scenes (desert, sky, bamboo forest, football field, campus) and the Multi-class Weather Dataset",
     "general": "an ImageNet one-image-per-class sample, BSDS500 and SUN indoor / airport scenes",
 }
+# Plain-language meaning of the claims table's verdicts (docs/claims.md, train/claims.py).
+VERDICTS = {
+    "supported": "the data back the claim: the 95% interval is on the claimed side of 0 and the "
+                 "difference is at least as large as retraining with another seed moves it.",
+    "refuted": "the data go against the claim: the difference is clear (as above) but on the other side.",
+    "no detectable difference": "the data cannot tell: the interval includes 0, or the difference is "
+                                "smaller than retraining with another seed moves it.",
+    "LAB best / RGB best ...": "that space did clearly better than both others (rows H).",
+    "ambiguous": "how often the top-ranked suggested look is not the best one (row S).",
+}
+
+
+def metric_legend(keys=(*METRICS, "seconds")) -> str:
+    """Markdown: one line per metric in ``keys`` (``METRIC_HELP``), for under a table."""
+    return "  \n".join(METRIC_HELP[k] for k in keys)
+
+
+def verdict_legend() -> str:
+    """Markdown: one plain-language line per verdict of the claims table (``VERDICTS``)."""
+    return "  \n".join(f"**{v}**: {text}" for v, text in VERDICTS.items())
 
 
 def metric_rows(result: Result, upload: Upload) -> list[list]:
@@ -31,33 +63,71 @@ def metric_rows(result: Result, upload: Upload) -> list[list]:
     return rows
 
 
+DIGITS = {"psnr": 2, "ssim": 3, "ciede2000": 2, "colorfulness": 1, "seconds": 2}
+GREY_ROW = "grey input (no colour added)"
+TRUTH_ROW = "true photo (reference)"
+COMPARE_HEADERS = ["model", "seconds ↓", "PSNR dB ↑", "SSIM ↑", "CIEDE2000 ↓", "colourfulness ≈"]
+
+
+def _cell(value, key: str, star: bool = False) -> str:
+    """A metric as the tables show it: fixed digits per metric, " ★" when it is the best."""
+    return "" if value is None else f"{value:.{DIGITS[key]}f}" + (" ★" if star else "")
+
+
 def caption(result: Result, best: dict[str, str]) -> str:
-    """One line for a grid cell: name, time, metrics; a star marks the best per metric."""
+    """A grid cell's caption: the model's name alone on the first line (kept whole), then time
+    and metrics; a star marks the best per metric."""
     def mark(key):
         return " ★" if best.get(key) == result.model else ""
-    parts = [f"{result.model}", f"{result.seconds:.2f} s{mark('seconds')}"]
+    parts = [f"{result.seconds:.2f} s{mark('seconds')}"]
     if result.scores:
         s = result.scores
         parts += [f"PSNR {s['psnr']:.2f}{mark('psnr')}", f"SSIM {s['ssim']:.3f}{mark('ssim')}",
                   f"ΔE00 {s['ciede2000']:.2f}{mark('ciede2000')}", f"CF {s['colorfulness']:.1f}{mark('colorfulness')}"]
-    return " · ".join(parts)
+    return f"{result.model}\n" + " · ".join(parts)
 
 
-def compare_rows(results: list[Result], best: dict[str, str]) -> list[list]:
-    """Table rows: model, space, category, seconds, PSNR, SSIM, CIEDE2000, colourfulness, best at."""
+def truth_colourfulness(upload: Upload) -> float | None:
+    """The reference's colourfulness at metric size (what ≈ aims at); None for a grey upload."""
+    if upload.reference is None:
+        return None
+    from ..metrics import colorfulness  # scikit-image: not at app start
+    return float(colorfulness(upload.metric_reference))
+
+
+def compare_rows(results: list[Result], best: dict[str, str], upload: Upload | None = None) -> list[list[str]]:
+    """``COMPARE_HEADERS`` rows: one per model (its best metrics starred, ``best`` as
+    ``runs.best_per_metric`` gives it), then, when ``upload`` has a reference, the grey input
+    scored the same way (``GREY_ROW``: did any model beat it?) and the true photo's
+    colourfulness (``TRUTH_ROW``). Cells are text ("" where a value does not apply)."""
     rows = []
     for r in results:
         s = r.scores or {}
-        wins = [k for k, v in best.items() if v == r.model]
-        rows.append([r.model, r.space, r.category, round(r.seconds, 3),
-                     *[round(s[k], 3) if k in s else None for k in METRIC_LABELS], ", ".join(wins)])
+        rows.append([r.model, _cell(r.seconds, "seconds", best.get("seconds") == r.model),
+                     *[_cell(s.get(k), k, best.get(k) == r.model) for k in METRICS]])
+    if upload is not None and upload.reference is not None:
+        g = upload.grey_scores
+        rows.append([GREY_ROW, "", *[_cell(g[k], k) for k in METRICS]])
+        rows.append([TRUTH_ROW, "", "", "", "", _cell(truth_colourfulness(upload), "colorfulness")])
     return rows
 
 
-COMPARE_HEADERS = ["model", "space", "category", "seconds", *METRIC_LABELS.values(), "best at"]
-MODEL_HEADERS = ["model", "space", "category", "architecture", "PSNR", "grey PSNR", "SSIM", "grey SSIM",
-                 "CIEDE2000", "grey CIEDE2000", "colourfulness", "truth colourfulness", "val images",
-                 "epochs", "train minutes"]
+def versus_grey(results: list[Result], upload: Upload) -> str:
+    """One sentence: how many of the scored models beat the grey input on PSNR, SSIM and
+    CIEDE2000 ("" without a reference)."""
+    scored = [r for r in results if r.scores]
+    if upload.reference is None or not scored:
+        return ""
+    g = upload.grey_scores
+    higher = {k: sum(r.scores[k] > g[k] for r in scored) for k in ("psnr", "ssim")}
+    lower = sum(r.scores["ciede2000"] < g["ciede2000"] for r in scored)
+    return (f"Against the grey input: {higher['psnr']} of {len(scored)} models have a higher PSNR, "
+            f"{higher['ssim']} a higher SSIM and {lower} a lower CIEDE2000.")
+
+
+MODEL_HEADERS = ["model", "space", "category", "architecture", "PSNR ↑", "grey PSNR", "SSIM ↑", "grey SSIM",
+                 "CIEDE2000 ↓", "grey CIEDE2000", "colourfulness ≈", "truth colourfulness", "val images",
+                 "epochs (all stages)", "train minutes (all stages)"]
 
 
 def _rounded(metrics: dict, key: str, digits: int = 3):
@@ -65,22 +135,64 @@ def _rounded(metrics: dict, key: str, digits: int = 3):
     return round(v, digits) if isinstance(v, (int, float)) else None
 
 
+def stage_totals(meta: CheckpointMeta) -> tuple[str, float | None]:
+    """(epochs over every training stage as text, e.g. "20 (8+4+2+3+3)" or "3 (?+3)" when an
+    earlier stage's count was not recorded; minutes over every stage, None unless all are known)."""
+    stages = training_stages(meta)
+    epochs = [s.get("epochs") for s in stages]
+    counts = "+".join("?" if e is None else str(e) for e in epochs)
+    if len(stages) == 1:
+        text = counts
+    else:
+        text = f"{sum(epochs)} ({counts})" if None not in epochs else f"? ({counts})"
+    seconds = [s.get("seconds") for s in stages]
+    minutes = round(sum(seconds) / 60, 1) if None not in seconds else None
+    return text, minutes
+
+
 def model_rows(metas: list[CheckpointMeta]) -> list[list]:
-    """The metrics table of the installed checkpoints (``MODEL_HEADERS``), from their sidecars."""
+    """The metrics table of the installed checkpoints (``MODEL_HEADERS``), from their sidecars;
+    epochs and minutes count every training stage (``stage_totals``)."""
     rows = []
     for m in metas:
         v, g = m.val_metrics, m.grey_metrics
-        seconds = m.training.get("seconds_total")
+        epochs, minutes = stage_totals(m)
         rows.append([m.name, m.space, m.category, m.architecture,
                      *[_rounded(d, k) for k in ("psnr", "ssim", "ciede2000") for d in (v, g)],
                      _rounded(v, "colorfulness"), _rounded(v, "truth_colorfulness"),
-                     v.get("n") or m.val_images, m.epochs,
-                     round(seconds / 60, 1) if isinstance(seconds, (int, float)) else None])
+                     v.get("n") or m.val_images, epochs, minutes])
     return rows
+
+
+def _duration(seconds) -> str:
+    if seconds is None:
+        return "time not recorded"
+    return f"{seconds / 60:.0f} min" if seconds < 5400 else f"{seconds / 3600:.1f} h"
+
+
+def stage_lines(meta: CheckpointMeta) -> list[str]:
+    """Markdown lines, one per training stage (``training_stages``): epochs, best epoch, time, command."""
+    stages = training_stages(meta)
+    lines = []
+    for i, st in enumerate(stages, 1):
+        e, b = st.get("epochs"), st.get("best_epoch")
+        what = ("epochs not recorded in the sidecar (its start's sidecar was not kept)" if e is None else
+                f"{e} epoch{'s' if e != 1 else ''}" + (f" (best: {b})" if b is not None else ""))
+        own = " · this checkpoint's own run" if i == len(stages) and len(stages) > 1 else ""
+        lines.append(f"{i}. {what} · {_duration(st.get('seconds'))}{own} · `{st.get('command', '?')}`")
+    return lines
 
 
 def _known(value, missing: str = "?"):
     return missing if value is None else value
+
+
+def _stages_summary(meta: CheckpointMeta) -> str:
+    n = len(training_stages(meta))
+    epochs, minutes = stage_totals(meta)
+    total = epochs.split(" ")[0]
+    time = "" if minutes is None else f", {_duration(minutes * 60)}"
+    return (f"{n} stage{'s' if n != 1 else ''}, {total} epoch{'' if total == '1' else 's'} in all{time}")
 
 
 def model_card(meta: CheckpointMeta) -> str:
@@ -100,10 +212,10 @@ def model_card(meta: CheckpointMeta) -> str:
              "**Training data:** " + (f"{DATASETS[cat]} ({data.get('train_images', '?')} training images"
                                       f", `{data.get('train_dir', '?')}`)" if cat in DATASETS else
                                       f"`{data.get('train_dir', 'not recorded')}`"),
-             f"**Training:** {_known(meta.epochs)} epochs (best: {_known(meta.best_epoch)}), "
-             f"{t.get('seconds_total', '?')} s on {t.get('machine', 'an unrecorded machine')}; "
+             f"**Training:** {_stages_summary(meta)} on {t.get('machine', 'an unrecorded machine')}; "
              f"train size {meta.train_size} px, render size {meta.render_size or 'native'}; "
              f"loss {_known(meta.loss)}",
+             *stage_lines(meta),
              f"**Command:** `{_known(meta.command)}`"]
     if meta.calibration:
         cal = meta.calibration

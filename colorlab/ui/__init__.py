@@ -33,6 +33,35 @@ from ..serving.memory import start_trimmer, tune_malloc
 from . import channels, colorize, compare, models, turing
 from .common import model_names, scratch
 
+# The app's own CSS, beside the Turing tab's (``turing.CSS``). Galleries marked ``cl-gallery``
+# (Compare, Channels) show each picture at its own aspect ratio with its whole caption under it
+# (Gradio's default: square cells, one caption line cut at 80% of the cell), two columns on a phone.
+CSS = """
+.cl-gallery .grid-container { grid-auto-rows: auto !important; grid-template-rows: none !important; }
+.cl-gallery .thumbnail-item { aspect-ratio: auto !important; height: auto !important; display: flex !important;
+                              flex-direction: column; }
+.cl-gallery .thumbnail-lg > img { height: auto !important; object-fit: contain !important; }
+.cl-gallery .caption-label { position: static !important; max-width: none !important; white-space: pre-line !important;
+                             overflow-wrap: anywhere; text-overflow: clip !important; opacity: 1 !important;
+                             border: 0 !important; border-radius: 0 !important; text-align: left; }
+.cl-gallery .grid-wrap, .cl-gallery .fixed-height { max-height: none !important; height: auto !important; }
+@media (max-width: 640px) {
+  .cl-gallery .grid-container { grid-template-columns: repeat(2, minmax(0, 1fr)) !important; }
+  #cl-compare-table table, #cl-compare-table table * { font-size: 11.5px !important; font-family: var(--font) !important; }
+  #cl-compare-table td, #cl-compare-table th { padding: 2px 3px !important; }
+  /* a phone: the five tabs fit on one line at 390 px ... */
+  .tabs .tab-container button { padding: 0 0.45rem !important; font-size: 13px !important; }
+  /* ... and on a narrower screen the ones that do not fit are a second row, not a "..." menu */
+  .tabs .tab-wrapper { flex-wrap: wrap; height: auto !important; }
+  .tabs .overflow-menu { margin-left: 0 !important; width: 100%; }
+  .tabs .overflow-menu > button { display: none !important; }
+  .tabs .overflow-dropdown { display: flex !important; position: static !important; flex-wrap: wrap;
+                                width: 100% !important; min-width: 0 !important; border: 0 !important;
+                                box-shadow: none !important; padding: 0 !important; }
+  .tabs .overflow-dropdown button { width: auto !important; padding: 0.3rem 0.45rem !important; font-size: 13px; }
+}
+"""
+
 
 def build() -> gr.Blocks:
     """The app's Blocks, queued; opens the study store (``turing.lab``)."""
@@ -42,6 +71,9 @@ def build() -> gr.Blocks:
                     "faces, landscapes or general photos. A colour photo is turned grey first and kept as "
                     "the reference the result is scored against.", elem_id="cl-header")
         turing.rater()   # what a study's rater link (?study=ID) shows instead of the header and the tabs
+        # The tabs stay implicit: in Gradio 6.31 an explicit gr.Tabs (even overflow_behavior="wrap",
+        # made for phones) then shows a clicked tab twice, in place of another (seen at 390x844);
+        # CSS keeps every tab in view on a phone instead.
         inputs = colorize.tab()
         compare.tab(inputs)
         channels.tab(inputs)
@@ -69,7 +101,7 @@ def launch() -> None:
     options["app_kwargs"].setdefault("routes", []).extend(turing.routes())   # the study pictures
     # run_history=False: Gradio would otherwise keep every call's inputs (the organiser token too)
     # in the browser's localStorage and list them on /gradio_api/runs
-    build().launch(**options, run_history=False, css=turing.CSS, head=turing.HEAD)
+    build().launch(**options, run_history=False, css=CSS + turing.CSS, head=turing.HEAD)
 
 
-__all__ = ["build", "launch"]
+__all__ = ["CSS", "build", "launch"]

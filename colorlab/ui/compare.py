@@ -23,9 +23,12 @@ def compare(image, render_size=0, saturation=1.0, hints_json="", progress=gr.Pro
                                      gate=GATE)
     out = scratch_dir()
     grid = [(png(r.image, out, f"{stem(image)}-{r.model}.png"), tables.caption(r, best)) for r in results]
-    note = ("★ marks the best per metric: PSNR and SSIM highest, CIEDE2000 lowest, colourfulness "
-            "closest to the reference's, time fastest." if upload.reference is not None else
-            "Grey upload: no reference, so only times are compared (★ fastest).")
+    if upload.reference is not None:
+        note = ("★ marks the best model per metric (↑ higher is better, ↓ lower is better, ≈ closest to the "
+                "true photo's). The last two rows are the grey input, scored the same way, and the true "
+                "photo's colourfulness. " + tables.versus_grey(results, upload))
+    else:
+        note = "Grey upload: no reference, so only times are compared (★ fastest)."
     w, h = upload.size
     note += (f" Every model ran on the photo at {w}x{h} (at most {uploads.DISPLAY_SIDE} px long side); metrics "
              f"at most {uploads.METRIC_PIXELS / 1e6:.2f} MP, area-averaged.")
@@ -33,7 +36,7 @@ def compare(image, render_size=0, saturation=1.0, hints_json="", progress=gr.Pro
         skipped = [r.model for r in results if not r.hints_used]
         note += f" Hints{hint_note(hints).removeprefix(' ·')} given to every model that takes them" + (
             f"; automatic-only (no hints): {', '.join(skipped)}." if skipped else ".")
-    return grid, tables.compare_rows(results, best), note
+    return grid, tables.compare_rows(results, best, upload), note
 
 
 def tab(inputs: Inputs) -> None:
@@ -42,11 +45,15 @@ def tab(inputs: Inputs) -> None:
     CPU itself is shared through ``GATE``, model by model."""
     with gr.Tab("Compare", id="compare"):
         gr.Markdown("Every installed model on the photo from the *Colorize* tab, with its time and, for a "
-                    "colour photo, its metrics.")
+                    "colour photo, its metrics beside the grey input's.")
         compare_btn = gr.Button("Compare all models", variant="primary")
-        grid = gr.Gallery(label="All models", format="png", columns=4, height="auto")
-        compare_note = gr.Markdown()
-        compare_table = gr.Dataframe(headers=tables.COMPARE_HEADERS, label="Metrics")
+        grid = gr.Gallery(label="All models", format="png", columns=4, height="auto", object_fit="contain",
+                          elem_id="cl-compare-grid", elem_classes="cl-gallery")
+        compare_note = gr.Markdown(elem_id="cl-compare-note")
+        compare_table = gr.Dataframe(headers=tables.COMPARE_HEADERS, label="Metrics", elem_id="cl-compare-table",
+                                     max_height=900, wrap=True, interactive=False,
+                                     column_widths=["28%", "13%", "15%", "15%", "15%", "14%"])
+        gr.Markdown(tables.metric_legend(), elem_id="cl-compare-legend")
     compare_btn.click(compare, [inputs.image, inputs.render_size, inputs.saturation, inputs.hints_json],
                       [grid, compare_table, compare_note], api_name="compare", concurrency_id=COMPARE_ID,
                       concurrency_limit=limits.COMPARE_SLOTS)

@@ -43,13 +43,18 @@ def tab(demo: gr.Blocks, names: list[str]) -> None:
     """The tab's components and events (inside ``demo``); ``names``: the installed models."""
     with gr.Tab("Models", id="models"):
         table = gr.Dataframe(tables.model_rows(list_checkpoints()), headers=tables.MODEL_HEADERS,
-                             label="Validation metrics (from the checkpoints' sidecars), grey input alongside")
+                             label="Validation metrics (from the checkpoints' sidecars), grey input alongside",
+                             elem_id="cl-models-table", pinned_columns=1, interactive=False)
+        gr.Markdown(tables.metric_legend(tables.METRICS) + "  \nEpochs and minutes count every training stage "
+                    "(each stage fine-tunes the one before; the card below lists them).", elem_id="cl-models-legend")
         refresh = gr.Button("Refresh")
         pick = gr.Dropdown(names, value=names[0] if names else None, label="Model")
         with gr.Row():
-            curves = gr.Image(label="Training curves", format="png", interactive=False)
-            card = gr.Markdown()
+            curves = gr.Image(label="Training curves (the checkpoint's own, last stage)", format="png",
+                              interactive=False)
+            card = gr.Markdown(elem_id="cl-model-card")
         with gr.Accordion("The papers' claims, tested (docs/claims.md)", open=False):
+            gr.Markdown("What the verdicts mean:  \n" + tables.verdict_legend(), elem_id="cl-verdicts")
             gr.Markdown(claims_text(), elem_id="claims")
     refresh.click(models_table, None, table, api_name="models_table")
     pick.change(model_details, pick, [curves, card], api_name="model_details")
