@@ -47,7 +47,8 @@ CSS = """
 .cl-gallery .grid-wrap, .cl-gallery .fixed-height { max-height: none !important; height: auto !important; }
 @media (max-width: 640px) {
   .cl-gallery .grid-container { grid-template-columns: repeat(2, minmax(0, 1fr)) !important; }
-  #cl-compare-table table, #cl-compare-table table * { font-size: 11.5px !important; font-family: var(--font) !important; }
+  #cl-compare-table table, #cl-compare-table table * { font-size: 11.5px !important;
+                                                       font-family: var(--font) !important; }
   #cl-compare-table td, #cl-compare-table th { padding: 2px 3px !important; }
   /* a phone: the five tabs fit on one line at 390 px ... */
   .tabs .tab-container button { padding: 0 0.45rem !important; font-size: 13px !important; }
