@@ -18,6 +18,7 @@ from ..pipeline import accepts_hints, colorize
 from .scheduling import pause_point
 from .uploads import Upload, metric_view
 
+STANDARD = "standard"   # the design choice that means the (space, category) model
 METRICS = ("psnr", "ssim", "ciede2000", "colorfulness")   # what a run is scored and ranked on
 
 
@@ -69,6 +70,32 @@ def choose_checkpoint(space: str, category: str,
     if fallback is None:
         raise LookupError(f"no {space.upper()} checkpoint is installed; available: {sorted(by_name) or 'none'}")
     return fallback, f"{wanted} is not installed; using {fallback.name} instead."
+
+
+def seed_designs(space: str | None = None, metas: list[CheckpointMeta] | None = None) -> list[CheckpointMeta]:
+    """The seed designs installed (of ``space``, lab, hsv or rgb; None: of every space), in
+    name order: every checkpoint that is not one of the ``{space}-{category}`` models. They
+    reproduce published designs and are automatic-only (trained without hints)."""
+    from ..checkpoints import CATEGORIES
+    metas = list_checkpoints() if metas is None else metas
+    space = space.lower() if space else None
+    return [m for m in metas if (space is None or m.space == space)
+            and m.name not in {f"{m.space}-{c}" for c in CATEGORIES}]
+
+
+def choose_design(space: str, category: str, design: str | None = None,
+                  metas: list[CheckpointMeta] | None = None) -> tuple[CheckpointMeta, str]:
+    """The checkpoint to run: the seed design ``design`` (a checkpoint name from
+    ``seed_designs(space)``), or, when ``design`` is empty or ``STANDARD``, the (space,
+    category) model as ``choose_checkpoint`` picks it. Returns (sidecar, note for the user);
+    raises ``LookupError`` for a design that is not a seed design of that space."""
+    if not design or design == STANDARD:
+        return choose_checkpoint(space, category, metas)
+    seeds = {m.name: m for m in seed_designs(space, metas)}
+    if design not in seeds:
+        raise LookupError(f"{design!r} is not a seed design of the {space.upper()} space; "
+                          f"available: {sorted(seeds) or 'none'}")
+    return seeds[design], ""
 
 
 def run_model(upload: Upload, name: str, settings: RunSettings = RunSettings(), scored: bool = True) -> Result:

@@ -87,6 +87,20 @@ def caption(result: Result, best: dict[str, str]) -> str:
     return f"{result.model}\n" + " · ".join(parts)
 
 
+def design_title(meta: CheckpointMeta) -> str:
+    """A checkpoint's design in a few words: its sidecar's ``design`` up to the first colon,
+    without a parenthesis ("CU-Net", "LAB residual U-Net"); else its architecture's name."""
+    title = (meta.design or "").split(":")[0].split("(")[0].strip()
+    return title or meta.architecture or meta.name
+
+
+def design_label(meta: CheckpointMeta) -> str:
+    """What the design menu shows for a seed design: "CU-Net: lab-general-cunet · general photos ·
+    automatic-only" (its name is what the status line and the other tabs show)."""
+    trained = f"{meta.category} photos" if meta.category else "any photos"
+    return f"{design_title(meta)}: {meta.name} · {trained} · automatic-only"
+
+
 def truth_colourfulness(upload: Upload) -> float | None:
     """The reference's colourfulness at metric size (what ≈ aims at); None for a grey upload."""
     if upload.reference is None:

@@ -27,7 +27,7 @@ import os
 import gradio as gr
 import torch
 
-from ..serving import limits
+from ..serving import estimates, limits
 from ..serving.admission import FairShare, launch_options
 from ..serving.memory import start_trimmer, tune_malloc
 from . import channels, colorize, compare, models, turing
@@ -82,6 +82,7 @@ def build() -> gr.Blocks:
         models.tab(demo, names)
     demo.queue(default_concurrency_limit=4, max_size=limits.QUEUE_SIZE)
     FairShare().install(demo)   # per-client caps and round-robin order (colorlab.serving.admission)
+    estimates.install(demo)     # no "6.3/3.0s": run times here predict nothing (colorlab.serving.estimates)
     return demo
 
 
