@@ -119,6 +119,21 @@ def test_bad_hints_are_a_clear_error(app, upload, bad, word):
     assert word in str(info.value.message), info.value.message
 
 
+def test_error_messages_are_html_escaped_and_a_refused_token_keeps_its_message(monkeypatch):
+    from colorlab import studies
+    from colorlab.hints import from_json
+    from colorlab.ui import turing
+    from colorlab.ui.common import user_errors
+    assert turing.user_errors is user_errors              # one wrapper for every tab
+    with pytest.raises(gr.Error) as info:                 # Gradio shows the toast as HTML
+        user_errors(from_json)('{"points": [[0.5, 0.5, "<img src=x onerror=alert(1)>"]]}')
+    assert "malformed colour" in info.value.message and "<img" not in info.value.message
+    assert "&lt;img src=x onerror=alert(1)&gt;" in info.value.message
+    monkeypatch.setenv(studies.TOKEN_ENV, "the-token")
+    with pytest.raises(gr.Error, match="Wrong organiser token"):
+        user_errors(studies.check_token)("not-the-token")
+
+
 def test_the_models_tab_lists_every_checkpoint_with_its_card(app):
     names = [row[0] for row in models_tab.models_table()]
     installed = {m.name: m for m in checkpoints.list_checkpoints()}

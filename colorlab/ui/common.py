@@ -5,6 +5,7 @@ The server's limits come from ``colorlab.serving.limits``; nothing is started or
 from __future__ import annotations
 
 import functools
+import html
 import inspect
 import os
 from pathlib import Path
@@ -32,9 +33,11 @@ def run_settings(render_size, saturation, hints_json) -> runs.RunSettings:
 
 
 def user_errors(fn):
-    """Every failure reaches the user as a short gr.Error: a user's mistake with its message,
+    """Every failure reaches the user as a short, HTML-escaped gr.Error (Gradio renders error
+    toasts as HTML: a value echoed from the client, a file name or a study link, must not
+    become markup): a user's mistake (a wrong organiser token included) with its message,
     anything else as an error id logged in full; never a server path or an exception class
-    (``colorlab.serving.errors``). Every handler is wrapped in it."""
+    (``colorlab.serving.errors``). Every handler of every tab is wrapped in it."""
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
@@ -42,7 +45,7 @@ def user_errors(fn):
         except gr.Error:
             raise
         except Exception as exc:   # noqa: BLE001 - the message is chosen (and logged) by public_message
-            raise gr.Error(public_message(exc, fn.__name__), print_exception=False) from None
+            raise gr.Error(html.escape(public_message(exc, fn.__name__)), print_exception=False) from None
     return wrapper
 
 

@@ -15,7 +15,7 @@
   which need the organiser token (a password field; the app runs with Gradio's run
   history off, so the browser never stores it).
 
-Every handler goes through ``user_errors`` (``colorlab.serving.errors`` decides what a client
+Every handler goes through ``common.user_errors`` (``colorlab.serving.errors`` decides what a client
 is told). No colour maths and no study logic here: that is ``colorlab.studies``.
 """
 from __future__ import annotations
@@ -35,11 +35,11 @@ from starlette.routing import Route
 from .. import __version__, studies
 from ..serving import hosting, limits
 from ..serving.admission import client_key
-from ..serving.errors import public_message
 from ..serving.scratch import private_dir
 from ..studies import stats as study_stats
 from ..studies.pictures import ROUTE
 from ..studies.plan import DEFAULT_TRIALS, PROTOCOL_LABELS
+from .common import user_errors
 
 PROTOCOL_CHOICES = [(label, key) for key, label in PROTOCOL_LABELS.items()]
 RATE_HEADERS = ["model", "category", "n", "fooled / judged real", "rate", "95% low", "95% high", "p vs 50%"]
@@ -120,25 +120,6 @@ def lab() -> studies.Lab:
     store = studies.StudyStore(private_dir(storage().directory))
     private_dir(storage().directory)   # the database files just made: 0600 in a 0700 folder
     return studies.Lab(store, warm_on_publish=True)
-
-
-def user_errors(fn):
-    """Every failure reaches the client as a short, HTML-escaped ``gr.Error`` (Gradio renders
-    error toasts as HTML: a value echoed from a link must not become a link or an image): a
-    wrong or missing organiser token with its message, anything else as
-    ``colorlab.serving.errors.public_message`` decides (the user's mistake with its message,
-    a bug as an error id logged in full)."""
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except gr.Error:
-            raise
-        except studies.AccessDenied as exc:
-            raise gr.Error(html.escape(str(exc)), print_exception=False) from None
-        except Exception as exc:   # noqa: BLE001 - the message is chosen (and logged) by public_message
-            raise gr.Error(html.escape(public_message(exc, fn.__name__)), print_exception=False) from None
-    return wrapper
 
 
 def routes() -> list[Route]:
