@@ -9,15 +9,18 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from colorlab.studies import TOKEN_ENV
 from colorlab.tools import appserver
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @contextlib.contextmanager
-def running_app(weights: Path, tmp: Path):
-    """``python app.py`` with COLORLAB_WEIGHTS=weights, COLORLAB_DATA=tmp/data; yields (url, data dir)."""
-    with appserver.running(log_path=tmp / "app.log", weights=weights, data_dir=tmp / "data") as server:
+def running_app(weights: Path, tmp: Path, token: str | None = None):
+    """``python app.py`` with COLORLAB_WEIGHTS=weights, COLORLAB_DATA=tmp/data and, given a
+    ``token``, that organiser token (publishing studies on); yields (url, data dir)."""
+    env = {TOKEN_ENV: token} if token is not None else None
+    with appserver.running(log_path=tmp / "app.log", weights=weights, data_dir=tmp / "data", env=env) as server:
         yield server.url, tmp / "data"
 
 

@@ -32,13 +32,8 @@ TOKEN = "app-test-organiser-token"
 @pytest.fixture(scope="module")
 def app(weights_dir, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("app")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("COLORLAB_ORGANISER_TOKEN", TOKEN)   # the server inherits it: publishing studies is on
-    try:
-        with running_app(weights_dir, tmp) as (url, data):
-            yield url, data, tmp
-    finally:
-        mp.undo()
+    with running_app(weights_dir, tmp, token=TOKEN) as (url, data):   # publishing studies is on
+        yield url, data, tmp
 
 
 @pytest.fixture(scope="module")

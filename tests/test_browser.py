@@ -31,13 +31,8 @@ TOKEN = "browser-organiser-token"
 
 @pytest.fixture(scope="module")
 def app(weights_dir, tmp_path_factory):
-    mp = pytest.MonkeyPatch()
-    mp.setenv("COLORLAB_ORGANISER_TOKEN", TOKEN)   # the server inherits it: publishing is on
-    try:
-        with running_app(weights_dir, tmp_path_factory.mktemp("browser")) as (url, data):
-            yield url, data
-    finally:
-        mp.undo()
+    with running_app(weights_dir, tmp_path_factory.mktemp("browser"), token=TOKEN) as (url, data):   # publishing on
+        yield url, data
 
 
 @pytest.fixture(scope="module")

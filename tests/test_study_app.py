@@ -36,13 +36,8 @@ FLOOR = 0.25   # seconds: more than the server's floor under an answer (200 ms)
 @pytest.fixture(scope="module")
 def app(weights_dir, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("study-app")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("COLORLAB_ORGANISER_TOKEN", TOKEN)
-    try:
-        with running_app(weights_dir, tmp) as (url, data):
-            yield url, data, tmp
-    finally:
-        mp.undo()
+    with running_app(weights_dir, tmp, token=TOKEN) as (url, data):
+        yield url, data, tmp
 
 
 @pytest.fixture(scope="module")
