@@ -43,6 +43,7 @@ from pathlib import Path
 
 import numpy as np
 
+from colorlab.checkpoints import CATEGORIES
 from colorlab.tools import docblocks
 
 from . import seeds as seeds_mod
@@ -51,7 +52,6 @@ from .stats import Interval, paired_diff_ci, stratified_mean_ci
 
 ROOT = Path(__file__).resolve().parent.parent
 SPACES = ("lab", "hsv", "rgb")
-CATEGORIES = ("faces", "landscapes", "general")
 PRIMARY, SHIPPED = "raw", "shipped"
 HINT_LEVELS = (("0 hints", SHIPPED), ("10 points", "hints-10"), ("tint only", "tint"))
 METRIC_NAMES = {"psnr": "PSNR dB", "ssim": "SSIM", "ciede2000": "CIEDE2000", "colorfulness": "colourfulness",

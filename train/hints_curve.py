@@ -28,7 +28,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from colorlab.checkpoints import load_checkpoint
+from colorlab.checkpoints import CATEGORIES, load_checkpoint
 from colorlab.colorspaces import rgb_to_grey, rgb_to_lab
 from colorlab.hints import NO_HINTS, POINT_REACH, ab_to_hex, make_hints, simulate
 from colorlab.hints.baselines import flat_tint, guided_propagate, propagate
@@ -43,7 +43,6 @@ from .paths import ROOT
 POINTS = (0, 1, 2, 5, 10, 20, 50)
 SETTINGS = [f"p{k}" for k in POINTS] + ["tint"]
 SPACES = ("lab", "hsv", "rgb")
-CATEGORIES = ("faces", "landscapes", "general")
 COMMAND = "python -m train.hints_curve"
 
 

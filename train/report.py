@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from colorlab.checkpoints import WEIGHTS_DIR, list_checkpoints, load_checkpoint
+from colorlab.checkpoints import CATEGORIES, WEIGHTS_DIR, list_checkpoints, load_checkpoint
 from colorlab.metrics import ciede2000, grey_baseline
 from colorlab.pipeline import colorize
 from colorlab.tools import docblocks
@@ -45,7 +45,6 @@ from .paths import ROOT, checkpoint_file, val_dir
 from .scores import GREY, Scores
 
 SPACES = ("lab", "hsv", "rgb")
-CATEGORY_ORDER = ("faces", "landscapes", "general")
 COLUMNS = (("psnr", "PSNR dB ↑", ".2f"), ("ssim", "SSIM ↑", ".3f"), ("ciede2000", "CIEDE2000 ↓", ".2f"),
            ("colorfulness", "CF", ".1f"), ("dcf", "dCF ↓", ".1f"))
 PSNR_GAIN = 1.5         # dB over grey the best model of a category must reach
@@ -63,7 +62,7 @@ def scored(meta: dict) -> bool:
 
 
 def _category_key(cat: str):
-    return (CATEGORY_ORDER.index(cat) if cat in CATEGORY_ORDER else len(CATEGORY_ORDER), cat)
+    return (CATEGORIES.index(cat) if cat in CATEGORIES else len(CATEGORIES), cat)
 
 
 def by_category(models: list[dict]) -> dict[str, list[dict]]:

@@ -37,7 +37,7 @@ from scipy import stats
 from tqdm import tqdm
 
 from colorlab import suggestions
-from colorlab.checkpoints import WEIGHTS_DIR, list_checkpoints, load_checkpoint
+from colorlab.checkpoints import CATEGORIES, WEIGHTS_DIR, list_checkpoints, load_checkpoint
 from colorlab.hints import NO_HINTS, colour_to_ab, mean_ab
 from colorlab.imaging import find_images, load_image
 from colorlab.metrics import ciede2000, psnr
@@ -53,7 +53,6 @@ from colorlab.suggestions import (
 from .suggest_features import DATA_ROOT, cached
 from .suggest_head import train_head
 
-CATEGORIES = ("faces", "landscapes", "general")
 KS = (1, 2, 4, 8)
 CACHE = Path("runs/suggest/report")
 BAR = {"faces": 0.50, "landscapes": 0.60, "general": 0.60}   # share of the gap best-of-4 must close

@@ -8,8 +8,8 @@ system: resident memory creeps up request after request until every arena has it
 case. ``tune_malloc`` fixes the threshold at ``MMAP_THRESHOLD`` (image buffers are always
 mmapped and returned on free), keeps freed heap memory up to ``TRIM_THRESHOLD`` for reuse
 instead of handing it back at every free, and caps the arenas at 2; ``start_trimmer``
-returns free heap pages every 30 s; measured with ``bench/soak.py`` (see README,
-*Running a study*). ``COLORLAB_MALLOC=default`` leaves glibc's behaviour alone.
+returns free heap pages every 30 s; measured with ``python -m bench.soak`` (docs/benchmarks.md,
+*Memory over a long run*). ``COLORLAB_MALLOC=default`` leaves glibc's behaviour alone.
 
 Why the threshold is 2 MiB, not lower: the pipeline works on full-resolution images in bands
 (``colorlab.pipeline.BAND_PIXELS``), and each band's float temporaries are up to 1.5 MiB (3
