@@ -22,7 +22,8 @@ def compare(image, render_size=0, saturation=1.0, hints_json="", progress=gr.Pro
                                      progress=lambda i, n, name: progress((i, n), desc=name, unit="models"),
                                      gate=GATE)
     out = scratch_dir()
-    grid = [(png(r.image, out, f"{stem(image)}-{r.model}.png"), tables.caption(r, best)) for r in results]
+    with GATE.step("compare:png"):   # the PNGs are CPU work too: a last step (each starts at a pause point)
+        grid = [(png(r.image, out, f"{stem(image)}-{r.model}.png"), tables.caption(r, best)) for r in results]
     if upload.reference is not None:
         note = ("★ marks the best model per metric (↑ higher is better, ↓ lower is better, ≈ closest to the "
                 "true photo's). The last two rows are the grey input, scored the same way, and the true "
