@@ -156,3 +156,24 @@ def test_one_download_button_gives_a_12_megapixel_photos_full_resolution_png(pag
     wait_status(page, "4000x3000")
     page.wait_for_function("() => document.querySelector('#download-note').innerText.includes('Ready')")
     assert not any(re.search(r"\d+\.\d/\d+\.\ds", s) for s in seen), seen
+
+
+def test_the_tint_starts_at_the_results_own_cast(page):
+    """Turned on in the hints panel, the tint is the current result's mean a, b (not a fixed
+    sepia), with a strength slider beside it."""
+    import json
+    import urllib.request
+    from io import BytesIO
+
+    from colorlab.serving import tint as tints
+    page.locator("#upload input[type=file]").set_input_files(str(PHOTO))
+    wait_status(page, "lab-general")
+    page.wait_for_function(SLIDER_READY)
+    with urllib.request.urlopen(after_src(page)) as r:
+        after = Image.open(BytesIO(r.read())).convert("RGB")
+    page.locator("#hints-box").get_by_text("Colour hints").first.click()
+    page.locator("#tint-on input").check()
+    page.wait_for_function("() => document.querySelector('#hints-json textarea').value.includes('tint')")
+    tint = json.loads(page.input_value("#hints-json textarea"))["tint"]
+    assert tints.same_tint(tint, tints.cast_of(after)), (tint, tints.cast_of(after))
+    assert page.locator("#tint-strength").is_visible()

@@ -17,6 +17,7 @@ too (``Inputs``).
 """
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -181,7 +182,7 @@ def _full_png(image, space, category, render_size, saturation, hints_json, desig
     res = runs.run_model(upload, name, settings, scored=False)
     progress(0.7, desc=f"Writing the {w}x{h} PNG")
     path = png(res.image, scratch_dir(), f"{stem(image)}-{name}.png")
-    return path, f"Ready: **{stem(image)}-{name}.png**, {w}x{h} px"
+    return path, f"Ready: **{html.escape(stem(image))}-{name}.png**, {w}x{h} px"   # a file name is the client's
 
 
 @user_errors
@@ -324,7 +325,7 @@ def tab() -> Inputs:
         auto_colorize, run_in, outputs, **ui_run)
     keep.click(lambda c: (c, gr.update(visible=False)), carried, [hints_json, keep], api_name=False).then(
         auto_colorize, run_in, outputs, **ui_run)
-    hints.wire(image, shown, inputs.run())
+    hints.wire(image, shown, inputs.run(), slider)
     # a change of model colorizes again (the menus keep each other consistent first)
     for menu in (space, category):
         menu.input(model_changed, [space, category, design], design, api_name=False).then(

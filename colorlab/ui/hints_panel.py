@@ -10,14 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import gradio as gr
-import numpy as np
 
 from ..checkpoints import get_model
-from ..hints import MIN_REACH, POINT_REACH, tint_of
-from ..imaging import load_reduced
+from ..hints import MIN_REACH, POINT_REACH
 from ..pipeline import accepts_hints, colour_at
-from ..serving import hint_editor, limits, uploads
-from ..serving.limits import TINT_PIXELS
+from ..serving import hint_editor, uploads
+from . import tint_panel
 from .common import INFERENCE, gated, model_for, png, read, run_settings, scratch_dir, stem, user_errors
 
 # ---------------------------------------------------------------- handlers
@@ -74,28 +72,6 @@ def set_reach(reach, hints_json=""):
     return hint_editor.set_reach(hints_json, reach)
 
 
-@user_errors
-def toggle_tint(on, colour, hints_json=""):
-    return (hint_editor.set_tint(hints_json, colour if on else None), gr.update(visible=bool(on)),
-            gr.update(visible=bool(on)))
-
-
-@user_errors
-def set_tint(colour, on, hints_json=""):
-    """The tint picker's colour into the hints, when the tint is on."""
-    return hint_editor.set_tint(hints_json, colour) if on else hints_json
-
-
-@user_errors
-@gated
-def tint_from_photo(photo, on, hints_json=""):
-    """The tint taken from a colour reference photo (its mean a, b, measured at TINT_PIXELS)."""
-    if photo is None:
-        return gr.update(), hints_json
-    colour = tint_of(np.asarray(load_reduced(photo, TINT_PIXELS)))
-    return colour, hint_editor.set_tint(hints_json, colour) if on else hints_json
-
-
 def hints_view(image, hints_json=""):
     """Markers on the photo and the table of hints, after any change to the hints."""
     try:
@@ -119,22 +95,20 @@ class HintsPanel:
     tint_on: gr.Checkbox
     tint_colour: gr.ColorPicker
     tint_photo: gr.File
+    tint: tint_panel.TintPanel
 
-    def wire(self, image: gr.File, shown: gr.Image, run_inputs: list) -> None:
+    def wire(self, image: gr.File, shown: gr.Image, run_inputs: list, result: gr.ImageSlider) -> None:
         """The panel's events: ``image`` is the uploaded photo, ``shown`` the picture clicked on
         to place hints, ``run_inputs`` what a one-model event takes (photo, space, category,
-        render size, saturation, hints' JSON)."""
+        render size, saturation, hints' JSON), ``result`` the Colorize slider (the tint starts
+        at its cast)."""
         h = self.hints_json
         shown.select(add_hint, run_inputs, [h, self.hint_colour, self.hint_index], api_name=False, **INFERENCE)
         self.hint_colour.change(recolour_hint, [self.hint_colour, self.hint_index, h], h, api_name=False)
         self.remove_btn.click(remove_hint, [self.hint_index, h], h, api_name=False)
         self.clear_btn.click(clear_hints, h, h, api_name=False)
         self.hint_reach.change(set_reach, [self.hint_reach, h], h, api_name=False)
-        self.tint_on.change(toggle_tint, [self.tint_on, self.tint_colour, h], [h, self.tint_colour, self.tint_photo],
-                            api_name=False)
-        self.tint_colour.change(set_tint, [self.tint_colour, self.tint_on, h], h, api_name=False)
-        self.tint_photo.upload(tint_from_photo, [self.tint_photo, self.tint_on, h], [self.tint_colour, h],
-                               api_name=False)
+        self.tint.wire(h, result, api_name=False)
         h.change(hints_view, [image, h], [shown, self.hint_table], api_name=False)
 
 
@@ -160,13 +134,8 @@ def panel() -> HintsPanel:
                                info="a fraction of the photo's short side; beyond it, and on surfaces "
                                     "much lighter or darker than the point, the model's own colour "
                                     "stays. Points close together reach further.")
-        tint_on = gr.Checkbox(False, label="Overall tint (the intended mean colour cast)", elem_id="tint-on")
-        with gr.Row():
-            tint_colour = gr.ColorPicker(value="#a08060", label="Tint", visible=False, elem_id="tint-colour")
-            tint_photo = gr.File(label="…or take the tint from a colour photo of a similar scene "
-                                       f"(up to {limits.MAX_UPLOAD_TEXT})",
-                                 file_types=["image"], type="filepath", visible=False, elem_id="tint-photo")
+        tint = tint_panel.panel()
         hints_json = gr.Textbox("", label="Hints as JSON (the CLI's format; editable)", lines=1,
                                 elem_id="hints-json")
     return HintsPanel(hints_json, hint_colour, hint_index, hint_table, remove_btn, clear_btn, hint_reach,
-                      tint_on, tint_colour, tint_photo)
+                      tint.tint_on, tint.tint_colour, tint.tint_photo, tint)
