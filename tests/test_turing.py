@@ -46,7 +46,7 @@ def test_best_per_metric():
     assert tables.caption(results[1], best).count("★") == 3
     rows = tables.compare_rows(results, best)
     starred = [tables.COMPARE_HEADERS[i] for i, cell in enumerate(rows[2]) if cell.endswith("★")]
-    assert starred == ["SSIM ↑", "CIEDE2000 ↓"] and len(rows[0]) == len(tables.COMPARE_HEADERS)
+    assert starred == ["SSIM ↑", "ΔE00 ↓"] and len(rows[0]) == len(tables.COMPARE_HEADERS)
 
 
 def test_model_rows_and_card(weights_dir):

@@ -17,11 +17,11 @@ ARROWS = {"psnr": "↑", "ssim": "↑", "ciede2000": "↓", "colorfulness": "≈
 METRIC_HELP = {
     "psnr": "PSNR ↑ (dB): how close the pixels are to the true photo's; higher is better.",
     "ssim": "SSIM ↑ (0-1): how well the local structure matches the true photo's; higher is better.",
-    "ciede2000": "CIEDE2000 ↓: the colour difference a person sees, per pixel (about 2 is just "
+    "ciede2000": "CIEDE2000 (ΔE00) ↓: the colour difference a person sees, per pixel (about 2 is just "
                  "noticeable); lower is better.",
-    "colorfulness": "colourfulness ≈ (Hasler-Süsstrunk; a grey photo has 0): best when closest to the "
-                    "true photo's; the network's output is often paler.",
-    "seconds": "seconds ↓: time to colorize on this server; lower is better.",
+    "colorfulness": "colourfulness (colour) ≈: Hasler-Süsstrunk colourfulness, 0 for a grey photo; best when "
+                    "closest to the true photo's (the networks' output is often paler).",
+    "seconds": "time s ↓: seconds to colorize on this server; lower is better.",
 }
 DATASETS = {
     "faces": "All-Age-Faces and UTKFace (aligned crops)",
@@ -66,7 +66,8 @@ def metric_rows(result: Result, upload: Upload) -> list[list]:
 DIGITS = {"psnr": 2, "ssim": 3, "ciede2000": 2, "colorfulness": 1, "seconds": 2}
 GREY_ROW = "grey input (no colour added)"
 TRUTH_ROW = "true photo (reference)"
-COMPARE_HEADERS = ["model", "seconds ↓", "PSNR dB ↑", "SSIM ↑", "CIEDE2000 ↓", "colourfulness ≈"]
+# short, so six columns fit a phone; ``METRIC_HELP`` names each in full
+COMPARE_HEADERS = ["model", "time s ↓", "PSNR ↑", "SSIM ↑", "ΔE00 ↓", "colour ≈"]
 
 
 def _cell(value, key: str, star: bool = False) -> str:

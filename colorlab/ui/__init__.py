@@ -47,9 +47,16 @@ CSS = """
 .cl-gallery .grid-wrap, .cl-gallery .fixed-height { max-height: none !important; height: auto !important; }
 @media (max-width: 640px) {
   .cl-gallery .grid-container { grid-template-columns: repeat(2, minmax(0, 1fr)) !important; }
-  #cl-compare-table table, #cl-compare-table table * { font-size: 11.5px !important;
-                                                       font-family: var(--font) !important; }
-  #cl-compare-table td, #cl-compare-table th { padding: 2px 3px !important; }
+  #cl-compare-table .body-cell, #cl-compare-table .body-cell *, #cl-compare-table th, #cl-compare-table th * {
+    font-size: 11.5px !important; font-family: var(--font) !important; }
+  #cl-compare-table .body-cell, #cl-compare-table th { padding: 2px 3px !important; }
+  #cl-compare-table .body-cell:not(.first-column) span { white-space: nowrap !important; }   /* numbers whole */
+  #cl-compare-table th span { word-break: normal !important; overflow-wrap: normal !important; }
+  #cl-compare-table th { position: relative; }
+  #cl-compare-table th .cell-wrap, #cl-compare-table th .header-content { padding: 0 !important; gap: 0 !important;
+                                                                          min-width: 0 !important; }
+  /* the sort menu button: over the header's corner, not a column of its own */
+  #cl-compare-table th .cell-menu-button { position: absolute; top: 0; right: 0; }
   /* a phone: the five tabs fit on one line at 390 px ... */
   .tabs .tab-container button { padding: 0 0.45rem !important; font-size: 13px !important; }
   /* ... and on a narrower screen the ones that do not fit are a second row, not a "..." menu */

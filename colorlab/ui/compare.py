@@ -53,7 +53,7 @@ def tab(inputs: Inputs) -> None:
         compare_note = gr.Markdown(elem_id="cl-compare-note")
         compare_table = gr.Dataframe(headers=tables.COMPARE_HEADERS, label="Metrics", elem_id="cl-compare-table",
                                      max_height=900, wrap=True, interactive=False,
-                                     column_widths=["28%", "13%", "15%", "15%", "15%", "14%"])
+                                     column_widths=["22%", "14%", "16%", "16%", "16%", "16%"])
         gr.Markdown(tables.metric_legend(), elem_id="cl-compare-legend")
     compare_btn.click(compare, [inputs.image, inputs.render_size, inputs.saturation, inputs.hints_json],
                       [grid, compare_table, compare_note], api_name="compare", concurrency_id=COMPARE_ID,
