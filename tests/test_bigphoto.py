@@ -185,7 +185,7 @@ def test_a_file_read_again_is_the_same_upload_until_it_changes(tmp_path):
     os.utime(path, ns=(1, 1))
     assert uploads.read_upload(str(path)).size == (120, 90)
     big = tmp_path / "big.png"
-    colourful(2600, 2000).save(big)                      # over 4 MP: not kept (memory)
+    colourful(2600, 2000).save(big, compress_level=1)    # over 4 MP: not kept (memory); level 1: 1 s, not 3
     assert uploads.read_upload(str(big)) is not uploads.read_upload(str(big))
 
 
