@@ -89,8 +89,8 @@ def test_training_stages_read_the_nested_records():
     assert tables.stage_totals(m) == ("15 (8+4+3)", 17.0)
     card = tables.model_card(m)
     assert "3 stages, 15 epochs in all, 17 min" in card
-    assert "1. 8 epochs (best: 7) · 10 min · `python -m train --config a.yaml`" in card
-    assert "3. 3 epochs (best: 2) · 2 min · this checkpoint's own run" in card
+    assert "*Stage 1:* 8 epochs (best: 7) · 10 min · `python -m train --config a.yaml`" in card
+    assert "*Stage 3:* 3 epochs (best: 2) · 2 min · this checkpoint's own run" in card
     # an older sidecar: the start's stages unknown, said so rather than guessed
     old = meta(epochs=2, best_epoch=1, command="a && b && c", init={"file": "x", "command": "a && b"},
                commands=[{"command": "c"}], training={"seconds_total": 60.0})

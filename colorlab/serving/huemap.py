@@ -31,15 +31,18 @@ def hue_map_png(amap: np.ndarray, path: Path, with_reference: bool, vmax: float 
     scale = SIDE / max(h, w)
     dpi = 100
     width = max(w * scale, 420) / dpi          # room for the bar's labels on a narrow photo
-    fig = plt.figure(figsize=(width, h * scale / dpi + 0.85), dpi=dpi)
-    ax = fig.add_axes((0.0, 0.85 / (h * scale / dpi + 0.85), 1.0, 1 - 0.85 / (h * scale / dpi + 0.85)))
+    font = width * dpi / 55                    # readable when the picture is shown phone-wide
+    map_in, bar_in = h * scale / dpi, font * 6.5 / 72   # the bar's strip: bar, ticks and label
+    fig = plt.figure(figsize=(width, map_in + bar_in), dpi=dpi)
+    total = map_in + bar_in
+    ax = fig.add_axes((0.0, bar_in / total, 1.0, map_in / total))
     shown = ax.imshow(np.nan_to_num(amap), cmap=cmap, vmin=0.0, vmax=vmax, interpolation="nearest")
     ax.set_axis_off()
-    bar_ax = fig.add_axes((0.06, 0.42 / (h * scale / dpi + 0.85), 0.88, 0.12 / (h * scale / dpi + 0.85)))
+    bar_ax = fig.add_axes((0.06, bar_in * 0.55 / total, 0.88, bar_in * 0.22 / total))
     bar = fig.colorbar(shown, cax=bar_ax, orientation="horizontal", extend="neither" if with_reference else "max")
     what = "hue error against the reference" if with_reference else "hue change between neighbours"
-    bar.set_label(f"{what} (turns)", fontsize=8)
-    bar.ax.tick_params(labelsize=7)
+    bar.set_label(f"{what} (turns)", fontsize=font)
+    bar.ax.tick_params(labelsize=font * 0.9)
     fig.savefig(path, dpi=dpi)
     plt.close(fig)
     return Path(path)

@@ -194,7 +194,8 @@ def stage_lines(meta: CheckpointMeta) -> list[str]:
         what = ("epochs not recorded in the sidecar (its start's sidecar was not kept)" if e is None else
                 f"{e} epoch{'s' if e != 1 else ''}" + (f" (best: {b})" if b is not None else ""))
         own = " · this checkpoint's own run" if i == len(stages) and len(stages) > 1 else ""
-        lines.append(f"{i}. {what} · {_duration(st.get('seconds'))}{own} · `{st.get('command', '?')}`")
+        # "Stage 1:", not a Markdown list: the card's next line would be read as part of the last item
+        lines.append(f"*Stage {i}:* {what} · {_duration(st.get('seconds'))}{own} · `{st.get('command', '?')}`")
     return lines
 
 

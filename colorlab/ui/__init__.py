@@ -45,6 +45,8 @@ CSS = """
                              overflow-wrap: anywhere; text-overflow: clip !important; opacity: 1 !important;
                              border: 0 !important; border-radius: 0 !important; text-align: left; }
 .cl-gallery .grid-wrap, .cl-gallery .fixed-height { max-height: none !important; height: auto !important; }
+/* a model card's long commands and hashes wrap instead of running off the card */
+#cl-model-card code { white-space: pre-wrap !important; overflow-wrap: anywhere; word-break: break-all; }
 @media (max-width: 640px) {
   .cl-gallery .grid-container { grid-template-columns: repeat(2, minmax(0, 1fr)) !important; }
   #cl-compare-table .body-cell, #cl-compare-table .body-cell *, #cl-compare-table th, #cl-compare-table th * {

@@ -56,8 +56,9 @@ def tab(inputs: Inputs) -> None:
                 ref_note = gr.Markdown(elem_id="cl-channels-ref-note")
                 ref_views = gr.Gallery(label="Reference: channels", format="png", columns=3, height="auto",
                                        object_fit="contain", elem_id="cl-channels-ref", elem_classes="cl-gallery")
-        with gr.Row():
-            heat = gr.Image(label="Hue-artefact map", format="png", interactive=False, elem_id="cl-hue-map")
-            heat_score = gr.Markdown(elem_id="cl-hue-score")
+        with gr.Row():   # side by side on a wide screen; on a phone the text goes under the map
+            heat = gr.Image(label="Hue-artefact map", format="png", interactive=False, elem_id="cl-hue-map",
+                            scale=2, min_width=320)
+            heat_score = gr.Markdown(elem_id="cl-hue-score", min_width=240)
     channels_btn.click(channels, inputs.run(), [pred_views, ref_views, heat, heat_score, ref_note],
                        api_name="channels", **INFERENCE)

@@ -49,10 +49,10 @@ def tab(demo: gr.Blocks, names: list[str]) -> None:
                     "(each stage fine-tunes the one before; the card below lists them).", elem_id="cl-models-legend")
         refresh = gr.Button("Refresh")
         pick = gr.Dropdown(names, value=names[0] if names else None, label="Model")
-        with gr.Row():
+        with gr.Row():   # side by side on a wide screen, stacked on a phone
             curves = gr.Image(label="Training curves (the checkpoint's own, last stage)", format="png",
-                              interactive=False)
-            card = gr.Markdown(elem_id="cl-model-card")
+                              interactive=False, min_width=320)
+            card = gr.Markdown(elem_id="cl-model-card", min_width=320)
         with gr.Accordion("The papers' claims, tested (docs/claims.md)", open=False):
             gr.Markdown("What the verdicts mean:  \n" + tables.verdict_legend(), elem_id="cl-verdicts")
             gr.Markdown(claims_text(), elem_id="claims")
