@@ -44,7 +44,8 @@ CSS = """
 .cl-gallery .caption-label { position: static !important; max-width: none !important; white-space: pre-line !important;
                              overflow-wrap: anywhere; text-overflow: clip !important; opacity: 1 !important;
                              border: 0 !important; border-radius: 0 !important; text-align: left; }
-.cl-gallery .grid-wrap, .cl-gallery .fixed-height { max-height: none !important; height: auto !important; }
+.cl-gallery .grid-wrap, .cl-gallery .fixed-height { max-height: none !important; height: auto !important;
+                                                    min-height: 0 !important; }
 /* a model card's long commands and hashes wrap instead of running off the card */
 #cl-model-card code { white-space: pre-wrap !important; overflow-wrap: anywhere; word-break: break-all; }
 @media (max-width: 640px) {
