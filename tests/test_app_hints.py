@@ -143,3 +143,118 @@ def test_click_on_the_photo_places_a_hint_that_colours_the_output(app):
         page.wait_for_function("() => document.querySelector('#colorize-status').innerText.includes('hsv-faces')")
         assert "1 point hint" in page.inner_text("#colorize-status")
         browser.close()
+
+
+def _photo_point(page, x: float, y: float) -> tuple[float, float]:
+    """Page coordinates of the fractions (x, y) of the photo as the preview shows it (Gradio
+    fits the picture into its <img> box, centred, never enlarged)."""
+    page.wait_for_function("() => { const i = document.querySelector('#preview img');"
+                           " return i && i.complete && i.naturalWidth > 0; }")      # (not while it is replaced)
+    r = page.evaluate("() => { const i = document.querySelector('#preview img'); const b = i.getBoundingClientRect();"
+                      " return [b.left, b.top, b.width, b.height, i.naturalWidth, i.naturalHeight]; }")
+    left, top, bw, bh, nw, nh = r
+    k = min(bw / nw, bh / nh, 1)
+    return left + (bw - nw * k) / 2 + x * (nw - 1) * k, top + (bh - nh * k) / 2 + y * (nh - 1) * k
+
+
+def _hints(page) -> dict:
+    text = page.locator("#hints-json textarea").input_value()
+    return json.loads(text) if text else {}
+
+
+def _picker(page) -> str:
+    """The hint picker's colour, from its swatch button's background."""
+    rgb = page.eval_on_selector("#hint-colour button.dialog-button", "b => getComputedStyle(b).backgroundColor")
+    return "#" + "".join(f"{int(v):02x}" for v in rgb[rgb.index("(") + 1:rgb.index(")")].split(",")[:3])
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not Path(CHROMIUM).exists() and not shutil.which("chromium"), reason="chromium missing")
+def test_select_a_hint_drag_it_and_undo(app):
+    """Selecting a hint (its marker or its table row) shows its colour in the picker and its
+    number; a marker dragged moves its hint (and places none); undo puts it back, redo moves it
+    again; removing a hint that does not exist says so; a tint typed into the JSON turns the
+    tint control on with that colour."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1440, "height": 900})
+        page.set_default_timeout(90_000)
+        page.goto(app)
+        page.locator("#upload input[type=file]").set_input_files(str(PHOTO))
+        page.wait_for_function("() => { const i = document.querySelector('#preview img');"
+                               " return i && i.complete && i.naturalWidth > 0; }")
+        page.locator("#hints-box").get_by_text("Colour hints (optional)").first.click()
+        page.wait_for_selector("#hints-json textarea", state="attached")
+        for n, (x, y) in enumerate([(0.3, 0.3), (0.7, 0.6)], 1):
+            page.locator("#preview img").scroll_into_view_if_needed()
+            page.mouse.click(*_photo_point(page, x, y))
+            page.wait_for_function(f"() => (document.querySelector('#hints-json textarea').value.match(/#/g) || [])"
+                                   f".length === {n}")
+        # hint #2 is selected (just placed): the picker makes it green
+        assert page.input_value("#hint-index input") == "2"
+        page.click("#hint-colour button.dialog-button")
+        field = page.locator("#hint-colour .input-wrap input")
+        field.fill(GREEN)
+        field.press("Enter")
+        page.mouse.click(5, 5)
+        page.wait_for_function(f"() => document.querySelector('#hints-json textarea').value.includes('{GREEN}')")
+        first = _hints(page)["points"][0][2]
+        assert first != GREEN and _hints(page)["points"][1][2] == GREEN, _hints(page)
+        # a click on the table's first row selects hint #1: the picker shows its colour
+        page.wait_for_function(f"() => document.querySelector('#hint-table').innerText.includes('{GREEN}')")
+        page.click("#hint-table [data-testid=cell-0-1]")
+        page.wait_for_function("() => document.querySelector('#hint-index input').value === '1'")
+        page.wait_for_function("() => getComputedStyle(document.querySelector('#hint-colour button.dialog-button'))"
+                               ".backgroundColor !== 'rgb(64, 160, 80)'")
+        assert _picker(page) == first
+        # a click on marker #2 selects it again: green
+        page.locator("#preview img").scroll_into_view_if_needed()
+        page.mouse.click(*_photo_point(page, 0.7, 0.6))
+        page.wait_for_function("() => document.querySelector('#hint-index input').value === '2'")
+        page.wait_for_function("() => getComputedStyle(document.querySelector('#hint-colour button.dialog-button'))"
+                               ".backgroundColor === 'rgb(64, 160, 80)'")
+        assert len(_hints(page)["points"]) == 2          # selecting placed nothing
+        # drag marker #1 to (0.5, 0.8)
+        page.mouse.move(*_photo_point(page, 0.3, 0.3))
+        page.mouse.down()
+        for t in (0.25, 0.5, 0.75, 1.0):
+            page.mouse.move(*_photo_point(page, 0.3 + 0.2 * t, 0.3 + 0.5 * t))
+        page.mouse.up()
+        page.wait_for_function("() => { const t = document.querySelector('#hints-json textarea').value;"
+                               " return t && JSON.parse(t).points[0][1] > 0.7; }")
+        (x, y, c), second = _hints(page)["points"]
+        assert abs(x - 0.5) < 0.03 and abs(y - 0.8) < 0.03 and c == first and second[2] == GREEN
+        page.wait_for_timeout(1500)   # no click-placed hint follows the drag
+        assert len(_hints(page)["points"]) == 2
+        page.wait_for_function("() => document.querySelector('#hint-index input').value === '1'")
+        # undo puts it back; redo moves it again
+        page.click("#hint-undo")
+        page.wait_for_function("() => JSON.parse(document.querySelector('#hints-json textarea').value)"
+                               ".points[0][1] < 0.4")
+        x, y, c = _hints(page)["points"][0]
+        assert abs(x - 0.3) < 0.02 and abs(y - 0.3) < 0.02 and c == first
+        page.click("#hint-redo")
+        page.wait_for_function("() => JSON.parse(document.querySelector('#hints-json textarea').value)"
+                               ".points[0][1] > 0.7")
+        # removing a hint that does not exist is an error that says so
+        index = page.locator("#hint-index input")
+        index.fill("5")
+        index.press("Enter")
+        page.wait_for_selector("text=There is no hint #5")          # the picker cannot show it
+        page.click("#hint-remove")
+        page.wait_for_selector("text=there is no hint #5: the hints are numbered 1 to 2")   # nor can it be removed
+        assert len(_hints(page)["points"]) == 2, _hints(page)
+        # a tint typed into the JSON: the tint control turns on with that colour
+        box = page.locator("#hints-json textarea")
+        data = _hints(page)
+        data["tint"] = "#a07050"
+        box.fill(json.dumps(data))
+        box.press("Tab")
+        page.wait_for_function("() => document.querySelector('#tint-on input').checked")
+        page.wait_for_selector("#tint-colour", state="visible")
+        rgb = page.eval_on_selector("#tint-colour button.dialog-button", "b => getComputedStyle(b).backgroundColor")
+        assert rgb == "rgb(160, 112, 80)", rgb
+        assert _hints(page)["tint"] == "#a07050"
+        page.screenshot(path=str(SHOTS / "hints-editing.png"), full_page=True) if SHOTS else None
+        browser.close()

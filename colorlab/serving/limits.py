@@ -33,6 +33,12 @@ MAX_NET_PIXELS = MAX_RENDER ** 2   # ...and at most this many network pixels, wh
 # 256 points: 0.26 MP, 512 x 512), so a request's time stays bounded too.
 MAX_HINT_WORK = 1 << 26
 TINT_PIXELS = 1_000_000        # a tint reference photo's colour statistics are taken at this size
+# Suggested looks in the app (colorlab.ui.suggested): made from the display-size photo (at
+# most uploads.DISPLAY_SIDE px on its long side), whatever was uploaded; the network runs at
+# its render size (MAX_RENDER at most) for all the looks in one batch.
+SUGGEST_LOOKS = 4              # looks per photo (the library allows up to colorlab.suggestions.MAX_K)
+SUGGEST_THUMB = 320            # px: a look's thumbnail, long side
+SUGGEST_COLOURS = 6            # colours offered at a hint's point (the model's own first)
 
 # ---------------------------------------------------------------- HTTP
 MAX_UPLOAD_BYTES = 50 * MB     # one uploaded file (Gradio's max_file_size; said in the upload boxes)

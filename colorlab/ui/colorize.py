@@ -28,7 +28,7 @@ from ..hints import from_json
 from ..imaging import MAX_PIXELS
 from ..serving import limits, runs, tables, uploads
 from ..serving.runs import STANDARD
-from . import hints_panel
+from . import hints_panel, suggested
 from .common import INFERENCE, gated, hint_note, png, read, run_settings, scratch_dir, stem, user_errors
 
 SPACE_CHOICES = [("LAB", "lab"), ("HSV", "hsv"), ("RGB", "rgb")]
@@ -295,6 +295,7 @@ def tab() -> Inputs:
                 slider = gr.ImageSlider(label="Before / after", format="png", type="numpy", height=440,
                                         elem_id="slider", buttons=["fullscreen"])   # the download: below
                 status = gr.Markdown(elem_id="colorize-status")
+                looks = suggested.looks_row()
                 with gr.Row(equal_height=True):
                     download = gr.DownloadButton("Download PNG", elem_id="download", size="md", scale=1)
                     download_note = gr.Markdown(elem_id="download-note", min_height=40)
@@ -326,6 +327,8 @@ def tab() -> Inputs:
     keep.click(lambda c: (c, gr.update(visible=False)), carried, [hints_json, keep], api_name=False).then(
         auto_colorize, run_in, outputs, **ui_run)
     hints.wire(image, shown, inputs.run(), slider)
+    looks.wire(status, inputs.colorize(), lambda picked: picked.then(   # a look picked: the photo recolorized
+        auto_colorize, run_in, outputs, **ui_run))
     # a change of model colorizes again (the menus keep each other consistent first)
     for menu in (space, category):
         menu.input(model_changed, [space, category, design], design, api_name=False).then(
