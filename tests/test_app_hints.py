@@ -258,3 +258,56 @@ def test_select_a_hint_drag_it_and_undo(app):
         assert _hints(page)["tint"] == "#a07050"
         page.screenshot(path=str(SHOTS / "hints-editing.png"), full_page=True) if SHOTS else None
         browser.close()
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not Path(CHROMIUM).exists() and not shutil.which("chromium"), reason="chromium missing")
+def test_a_suggested_look_sets_the_tint_and_recolours_the_photo(app):
+    """After a colorization the suggested looks appear under it; clicking look 2 turns the tint
+    on with its colour in the hints panel and the JSON, and the photo is colorized again with
+    it (the result changes); a click on the photo offers the suggested colours there, and one
+    of them recolours that hint."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+
+    def after_src(page) -> str:
+        return page.eval_on_selector_all("#slider img", "els => els.map(e => e.src)")[1]
+
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1440, "height": 900})
+        page.set_default_timeout(90_000)
+        page.goto(app)
+        page.get_by_label("faces").check()
+        page.locator("#upload input[type=file]").set_input_files(str(PHOTO))
+        page.wait_for_function("() => document.querySelector('#colorize-status').innerText.includes('lab-faces')")
+        page.wait_for_function("() => document.querySelectorAll('#looks img').length === 4")
+        captions = page.inner_text("#looks")
+        assert "model's own" in captions and "similar photos" in captions, captions
+        plain = after_src(page)
+        with urllib.request.urlopen(plain) as r:
+            plain_bytes = r.read()
+        page.locator("#hints-box").get_by_text("Colour hints (optional)").first.click()    # (collapsed at first)
+        page.wait_for_selector("#hints-json textarea", state="attached")
+        page.locator("#looks img").nth(1).click()
+        page.wait_for_function("() => document.querySelector('#hints-json textarea').value.includes('tint')")
+        tint = _hints(page)["tint"]
+        page.wait_for_function("() => document.querySelector('#colorize-status').innerText.includes('a tint')")
+        page.wait_for_function(f"() => [...document.querySelectorAll('#slider img')][1].src !== '{plain}'")
+        with urllib.request.urlopen(after_src(page)) as r:
+            assert r.read() != plain_bytes                        # the photo was recoloured with the look's cast
+        # the hints panel shows it: tint on, its colour in the tint picker
+        page.wait_for_function("() => document.querySelector('#tint-on input').checked")
+        rgb = page.eval_on_selector("#tint-colour button.dialog-button", "b => getComputedStyle(b).backgroundColor")
+        assert rgb == "rgb({}, {}, {})".format(*(int(tint[i:i + 2], 16) for i in (1, 3, 5))), (rgb, tint)
+        # a click on the photo: a hint there, and the suggested colours at that point (the model's first)
+        page.locator("#preview img").scroll_into_view_if_needed()
+        page.mouse.click(*_photo_point(page, 0.5, 0.3))
+        page.wait_for_selector("#hint-swatches img")
+        page.wait_for_function("() => document.querySelectorAll('#hint-swatches img').length === 6")
+        assert "the model's" in page.inner_text("#hint-swatches")
+        before = _hints(page)["points"][0][2]
+        page.locator("#hint-swatches img").nth(3).click()
+        page.wait_for_function(f"() => !document.querySelector('#hints-json textarea').value.includes('{before}')")
+        assert _hints(page)["tint"] == tint and len(_hints(page)["points"]) == 1
+        page.screenshot(path=str(SHOTS / "suggested-looks.png"), full_page=True) if SHOTS else None
+        browser.close()
