@@ -35,8 +35,8 @@ VERDICTS = {
     "refuted": "the data go against the claim: the difference is clear (as above) but on the other side.",
     "no detectable difference": "the data cannot tell: the interval includes 0, or the difference is "
                                 "smaller than retraining with another seed moves it.",
-    "LAB best / RGB best ...": "that space did clearly better than both others (rows H).",
-    "ambiguous": "how often the top-ranked suggested look is not the best one (row S).",
+    "LAB best (or HSV, RGB)": "that colour space did clearly better than both others (row H).",
+    "ambiguous": "the best suggested look is often not the top-ranked one; the row says how often (row S).",
 }
 
 
