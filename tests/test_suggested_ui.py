@@ -47,7 +47,7 @@ def test_the_looks_row_shows_k_looks_once_per_photo_and_model(app, upload):
     gallery, note, tints, key = suggested.make_looks(upload, "lab", "faces", 0, "standard", "**lab-faces** · 96x72", "")
     assert gallery["visible"] and len(gallery["value"]) == len(tints) == SUGGEST_LOOKS
     assert len(set(tints)) == SUGGEST_LOOKS and all(t.startswith("#") for t in tints)
-    assert "model's own" in gallery["value"][0][1] and "click one" in note
+    assert "model's own" in gallery["value"][0][1] and "similar" in gallery["value"][1][1] and "click one" in note
     assert Image.open(gallery["value"][0][0]).size == (96, 72)          # under the thumbnail size: as is
     # the same photo and model again (a recolorization after a look was picked): nothing to redo
     assert suggested.make_looks(upload, "lab", "faces", 0, "standard", "**lab-faces** · again", key) == (gr.skip(),) * 4

@@ -35,7 +35,7 @@ def looks_key(image, name: str, render_size) -> str:
 
 
 def _caption(s) -> str:
-    return f"{s.rank} · the model's own cast" if s.source == "model" else f"{s.rank} · {s.weight:.0%} of similar photos"
+    return f"{s.rank} · model's own" if s.source == "model" else f"{s.rank} · {s.weight:.0%} similar"
 
 
 def _no_looks(note: str, key: str = ""):
