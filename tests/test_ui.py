@@ -141,3 +141,9 @@ def test_the_models_tab_lists_every_checkpoint_with_its_card(app):
     for name in names:                     # each its own card: titled, with its own weights' digest
         _, card = models_tab.model_details(name)
         assert card.splitlines()[0].strip() == f"### {name}" and installed[name].sha256 in card, card
+
+
+def test_an_unknown_model_name_comes_back_escaped(app):
+    with pytest.raises(gr.Error) as info:                 # the name is the client's: no markup
+        models_tab.model_details("<img src=x onerror=alert(1)>")
+    assert "No checkpoint named" in info.value.message and "<img" not in info.value.message

@@ -1,6 +1,7 @@
 """The Models tab: the installed checkpoints' metrics, one model's card and training curves, the claims."""
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 import gradio as gr
@@ -30,7 +31,7 @@ def claims_text(path: Path = CLAIMS_FILE) -> str:
 def model_details(name):
     meta = next((m for m in list_checkpoints() if m.name == name), None)
     if meta is None:
-        raise gr.Error(f"No checkpoint named {name!r}.")
+        raise gr.Error(f"No checkpoint named {html.escape(repr(name))}.", print_exception=False)
     history = meta.training.get("history") or []
     if not history:
         return None, tables.model_card(meta) + "  \n*No training history recorded.*"
