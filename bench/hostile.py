@@ -120,6 +120,7 @@ def hostile(minutes: float, raters: int, visitors: int, flood_threads: int, ever
                                   "COLORLAB_GATE_LOG": "1"})
     proc, url = server.proc, server.url
     tally, stop, closing = Tally(), threading.Event(), threading.Event()
+    warm_log = 0
     acked = {"answers": 0}
     hints = flood_hints()
     try:
@@ -130,6 +131,7 @@ def hostile(minutes: float, raters: int, visitors: int, flood_threads: int, ever
         # Warm-up: one Compare loads every model, as in a server that has been up a while; otherwise
         # the flood's first Compare loads them one by one through the run (~120 MB), which reads as growth.
         admin.predict(handle_file(str(photos["1mp"])), 0, 1.0, "", api_name="/compare")
+        warm_log = (tmp / "app.log").stat().st_size    # the gate's log of the run starts here
         deadline = time.monotonic() + minutes * 60
 
         def timed(kind, call):
@@ -215,7 +217,8 @@ def hostile(minutes: float, raters: int, visitors: int, flood_threads: int, ever
         closing.set()
         server.stop()
     stored = _answers_in(tmp / "data")
-    gate = gate_summary((tmp / "app.log").read_text(errors="replace") if (tmp / "app.log").is_file() else "")
+    log = (tmp / "app.log").read_bytes()[warm_log:] if (tmp / "app.log").is_file() else b""
+    gate = gate_summary(log.decode(errors="replace"))
     shutil.rmtree(tmp, ignore_errors=True)    # the photos, the 60 MB file, the downloads
     lat = {k: {"n": len(v), "p50": percentile(v, 50), "p95": percentile(v, 95), "max": max(v)}
            for k, v in tally.lat.items()}
