@@ -27,6 +27,12 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (Python
 PHOTO = ROOT / "examples" / "landscapes" / "0aba840f0f5a.jpg"
 SLIDER_READY = ("() => { const i = [...document.querySelectorAll('#slider img')];"
                 " return i.length >= 2 && i.every(x => x.complete && x.naturalWidth > 0); }")
+ALL_EXAMPLES_SHOWN = """() => { const g = document.querySelector('#examples').getBoundingClientRect();
+  const items = [...document.querySelectorAll('#examples .gallery-item')].map(e => e.getBoundingClientRect());
+  const caps = [...document.querySelectorAll('#examples .caption-label')];
+  return {n: items.length, inside: items.every(r => r.width > 40 && r.left >= g.left - 1 && r.right <= g.right + 1
+                                                  && r.top >= g.top - 1 && r.bottom <= g.bottom + 1),
+          cut: caps.filter(c => c.scrollWidth > c.clientWidth + 1).map(c => c.innerText)}; }"""
 IN_VIEW = """(sel) => { const e = document.querySelector(sel); if (!e) return null;
   const r = e.getBoundingClientRect();
   return r.width > 0 && r.height > 0 && r.top >= 0 && r.left >= 0
@@ -89,6 +95,8 @@ def test_one_screen_and_a_result_with_no_click(page):
     captions = page.eval_on_selector_all("#examples .caption-label, #examples figcaption",
                                          "els => els.map(e => e.innerText.trim())")
     assert "Desert dunes and a dead tree" in captions and not any(re.fullmatch(r"[0-9a-f]{12}", c) for c in captions)
+    shown = page.evaluate(ALL_EXAMPLES_SHOWN)
+    assert shown["n"] == 12 and shown["inside"] and not shown["cut"], shown
     page.locator("#upload input[type=file]").set_input_files(str(PHOTO))
     page.wait_for_function(SLIDER_READY)          # colorized on upload: no click
     wait_status(page, "lab-general")
@@ -177,3 +185,25 @@ def test_the_tint_starts_at_the_results_own_cast(page):
     tint = json.loads(page.input_value("#hints-json textarea"))["tint"]
     assert tints.same_tint(tint, tints.cast_of(after)), (tint, tints.cast_of(after))
     assert page.locator("#tint-strength").is_visible()
+
+
+def test_on_a_phone_the_flow_fits_about_one_and_a_half_screens(app, browser):
+    """At 390x844 the upload, the model choice, the button, the result and its download end
+    within about 1.5 screens, and every example is shown with its whole caption."""
+    page = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
+                            has_touch=True)
+    page.set_default_timeout(TIMEOUT_MS)
+    try:
+        page.goto(app)
+        page.wait_for_selector("#colorize-btn")
+        page.locator("#upload input[type=file]").set_input_files(str(PHOTO))
+        wait_status(page, "lab-general")
+        page.wait_for_function(SLIDER_READY)
+        bottom = page.evaluate("() => document.querySelector('#download').getBoundingClientRect().bottom + scrollY")
+        assert bottom <= 1.6 * 844, f"the download ends at {bottom:.0f} px, {bottom / 844:.2f} screens"
+        shown = page.evaluate(ALL_EXAMPLES_SHOWN)
+        assert shown["n"] == 12 and shown["inside"] and not shown["cut"], shown
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / "colorize-390x844.png"), full_page=True)
+    finally:
+        page.close()

@@ -256,6 +256,21 @@ def pick_example(evt: gr.SelectData):
 
 # ---------------------------------------------------------------- layout and events
 
+# On a phone the columns stack: a lower slider keeps the upload, the model, the button, the
+# result and its download within about 1.5 screens (390x844). The examples: every thumbnail
+# shown and each
+# caption whole (Gradio cuts it to one line); on a phone three columns (Gradio's six, at least
+# 100 px each, ran off the right edge: half the examples could not be seen).
+CSS = """
+#examples .grid-wrap, #examples .fixed-height { max-height: none !important; height: auto !important; }
+#examples .caption-label { white-space: normal !important; max-width: calc(100% - 8px) !important;
+                           text-overflow: clip !important; overflow-wrap: anywhere; }
+@media (max-width: 640px) {
+  #slider { height: 280px !important; }
+  #examples .grid-container { grid-template-columns: repeat(3, minmax(0, 1fr)) !important; }
+}
+"""
+
 # The Download button: once the full-resolution file is made, the browser is handed it (a
 # file the button already held was saved by the button itself: ``made`` is false).
 SAVE_JS = """(f, made) => {
@@ -288,9 +303,6 @@ def tab() -> Inputs:
                                             label="Render size: short side the network runs at (0 = the model's own)")
                     saturation = gr.Slider(0.0, 2.0, value=1.0, step=0.05, label="Saturation",
                                            info="1.0 = the model's calibrated colour strength")
-                shown = gr.Image(label="Your photo (open the colour hints, then click it to place one)",
-                                 format="png", interactive=False, height=240, elem_id="preview",
-                                 buttons=["fullscreen"])
             with gr.Column(scale=5, min_width=320):
                 slider = gr.ImageSlider(label="Before / after", format="png", type="numpy", height=440,
                                         elem_id="slider", buttons=["fullscreen"])   # the download: below
@@ -299,6 +311,9 @@ def tab() -> Inputs:
                 with gr.Row(equal_height=True):
                     download = gr.DownloadButton("Download PNG", elem_id="download", size="md", scale=1)
                     download_note = gr.Markdown(elem_id="download-note", min_height=40)
+                shown = gr.Image(label="Your photo (open the colour hints below, then click it to place one)",
+                                 format="png", interactive=False, height=240, elem_id="preview",
+                                 buttons=["fullscreen"])
                 hints = hints_panel.panel()
                 metrics = gr.Dataframe(headers=["metric", "model", "grey input", "better"],
                                        label="Metrics against the reference (colour uploads)", elem_id="metrics")
