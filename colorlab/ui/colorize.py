@@ -307,10 +307,10 @@ def tab() -> Inputs:
                 slider = gr.ImageSlider(label="Before / after", format="png", type="numpy", height=440,
                                         elem_id="slider", buttons=["fullscreen"])   # the download: below
                 status = gr.Markdown(elem_id="colorize-status")
-                looks = suggested.looks_row()
                 with gr.Row(equal_height=True):
                     download = gr.DownloadButton("Download PNG", elem_id="download", size="md", scale=1)
                     download_note = gr.Markdown(elem_id="download-note", min_height=40)
+                looks = suggested.looks_row()     # under the download: the main flow first (a phone)
                 shown = gr.Image(label="Your photo (open the colour hints below, then click it to place one)",
                                  format="png", interactive=False, height=240, elem_id="preview",
                                  buttons=["fullscreen"])
