@@ -115,7 +115,7 @@ def test_a_bad_file_keeps_the_last_result_and_says_why_once(app, tmp_path):
     assert all(is_skip(x) for x in colorize_tab.auto_colorize(usable, str(bad), "lab", "faces", 0, 1.0, ""))
     # the button on a bad file: the message in the status line only, the result kept
     out = colorize_tab.press_colorize(str(bad), "lab", "faces", 0, 1.0, "")
-    assert all(is_skip(x) for x in out[:3]) and "readable" in out[3]
+    assert all(is_skip(x) for x in out[:3]) and "readable" in out[3] and is_skip(out[4])
     # a cleared upload box changes nothing either; the button then asks for a photo
     assert colorize_tab.load_photo(None)[0] is False
     assert all(is_skip(x) for x in colorize_tab.new_photo(False, None, '{"points": [[0.5, 0.5, "#00ff00"]]}'))
@@ -134,11 +134,11 @@ def test_a_good_photo_is_shown_and_starts_clean(app, upload):
 
 def test_a_model_change_colorizes_with_the_new_model(app, upload):
     """What the space, category and design menus run after they changed (auto_colorize)."""
-    *_, status = colorize_tab.auto_colorize(True, upload, "lab", "faces", 0, 1.0, "", runs.STANDARD)
+    *_, status, _ = colorize_tab.auto_colorize(True, upload, "lab", "faces", 0, 1.0, "", runs.STANDARD)
     assert status.startswith("**lab-faces**")
-    *_, status = colorize_tab.auto_colorize(True, upload, "rgb", "faces", 0, 1.0, "", runs.STANDARD)
+    *_, status, _ = colorize_tab.auto_colorize(True, upload, "rgb", "faces", 0, 1.0, "", runs.STANDARD)
     assert status.startswith("**rgb-faces**")
-    *_, status = colorize_tab.auto_colorize(True, upload, "lab", "general", 0, 1.0, "", "lab-general-cunet")
+    *_, status, _ = colorize_tab.auto_colorize(True, upload, "lab", "general", 0, 1.0, "", "lab-general-cunet")
     assert status.startswith("**lab-general-cunet**")
     assert all(is_skip(x) for x in colorize_tab.auto_colorize(True, None, "lab", "faces", 0, 1.0, ""))
 
@@ -146,7 +146,8 @@ def test_a_model_change_colorizes_with_the_new_model(app, upload):
 # ---------------------------------------------------------------- one Download button
 
 def test_a_small_photos_download_is_the_shown_result(app, upload):
-    (_, after), download, _, _ = colorize_tab.press_colorize(upload, "lab", "faces", 0, 1.0, "")
+    (_, after), download, _, _, note = colorize_tab.press_colorize(upload, "lab", "faces", 0, 1.0, "")
+    assert note == ""          # a note about the last result's file is cleared
     assert value(download) == after and download["label"] == "Download PNG (96x72)"
     # pressed, the button saves the file it holds itself: nothing is made
     file, note, made = colorize_tab.download_png(upload, "lab", "faces", 0, 1.0, "", runs.STANDARD, value(download),
@@ -155,7 +156,7 @@ def test_a_small_photos_download_is_the_shown_result(app, upload):
 
 
 def test_a_large_photos_download_is_made_at_full_resolution_with_progress(app, big):
-    (before, after), download, _, status = colorize_tab.press_colorize(big, "lab", "faces", 0, 1.0, "")
+    (before, after), download, _, status, _ = colorize_tab.press_colorize(big, "lab", "faces", 0, 1.0, "")
     assert Image.open(after).size == (DISPLAY_SIDE, 320)
     assert value(download) is None and download["label"] == "Download full-resolution PNG (1600x400)"
     assert "*Download* makes the full-resolution 1600x400 file" in status

@@ -153,20 +153,21 @@ def failed(exc: gr.Error) -> str:
 
 
 def press_colorize(image, *args):
-    """The Colorize button: as ``colorize``, the Download button labelled with what it gives;
-    a failure is told in the status line, and the last result stays (no error badges)."""
+    """The Colorize button: as ``colorize``, the Download button labelled with what it gives and
+    its note cleared (a full PNG made for the last result is not this one's); a failure is told
+    in the status line, and the last result stays (no error badges)."""
     try:
         pair, download, metrics, status, size = _colorize(image, *args)
     except gr.Error as exc:
-        return gr.skip(), gr.skip(), gr.skip(), failed(exc)
-    return pair, download_button(download, size), metrics, status
+        return gr.skip(), gr.skip(), gr.skip(), failed(exc), gr.skip()
+    return pair, download_button(download, size), metrics, status, ""
 
 
 def auto_colorize(usable, image, *args):
     """Colorize after an upload, an example or a model change: nothing to do without a usable
     photo (``load_photo`` said what is wrong with it); otherwise as the button."""
     if not image or not usable:
-        return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        return (gr.skip(),) * 5
     return press_colorize(image, *args)
 
 
@@ -334,23 +335,24 @@ def tab() -> Inputs:
     outputs = [slider, download, metrics, status]
     ui_run = {"api_name": False, "show_progress_on": [slider], **INFERENCE}   # a failure: the status line only
     run_in = [usable, *inputs.colorize()]
+    shown_run = [*outputs, download_note]     # what a run in the page sets
     # a new photo: read (a bad file changes nothing but the status line), cleaned, colorized
     image.change(load_photo, image, [usable, status, shown], api_name=False, show_progress="hidden").then(
         new_photo, [usable, image, hints_json], [hints_json, carried, keep, *outputs, download_note],
         api_name=False, show_progress="hidden").then(
-        auto_colorize, run_in, outputs, **ui_run)
+        auto_colorize, run_in, shown_run, **ui_run)
     keep.click(lambda c: (c, gr.update(visible=False)), carried, [hints_json, keep], api_name=False).then(
-        auto_colorize, run_in, outputs, **ui_run)
+        auto_colorize, run_in, shown_run, **ui_run)
     hints.wire(image, shown, inputs.run(), slider)
     looks.wire(status, inputs.colorize(), lambda picked: picked.then(   # a look picked: the photo recolorized
-        auto_colorize, run_in, outputs, **ui_run))
+        auto_colorize, run_in, shown_run, **ui_run))
     # a change of model colorizes again (the menus keep each other consistent first)
     for menu in (space, category):
         menu.input(model_changed, [space, category, design], design, api_name=False).then(
-            auto_colorize, run_in, outputs, **ui_run)
+            auto_colorize, run_in, shown_run, **ui_run)
     design.input(design_changed, design, [space, category], api_name=False).then(
-        auto_colorize, run_in, outputs, **ui_run)
-    run.click(press_colorize, inputs.colorize(), outputs, **ui_run)
+        auto_colorize, run_in, shown_run, **ui_run)
+    run.click(press_colorize, inputs.colorize(), shown_run, **ui_run)
     # one Download button: a large photo's full-resolution PNG is made when it is pressed
     download.click(download_png, [*inputs.colorize(), download], [download, download_note, made], api_name=False,
                    show_progress_on=[download_note], **INFERENCE).then(
