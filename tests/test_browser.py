@@ -199,8 +199,8 @@ def test_the_organiser_token_is_never_stored_by_the_browser(page, app):
 
 
 def test_a_new_photo_starts_without_the_last_photos_hints(page):
-    """Hints placed on one photo are not applied to the next: the JSON is cleared, and a
-    button offers to keep them; pressing it brings them back."""
+    """Hints placed on one photo are not applied to the next: the JSON is cleared (undo does
+    not bring them back), and a button offers to keep them; pressing it brings them back."""
     first = ROOT / "examples" / "landscapes" / "0aba840f0f5a.jpg"
     page.goto(page.url)
     page.locator("#upload input[type=file]").set_input_files(str(first))
@@ -219,5 +219,8 @@ def test_a_new_photo_starts_without_the_last_photos_hints(page):
     assert page.input_value("#hints-json textarea") == ""
     page.wait_for_function("() => document.querySelector('#colorize-status').innerText.includes('lab-general')")
     assert "point hint" not in page.inner_text("#colorize-status")
+    page.click("#hint-undo")               # the undo history started again with the new photo
+    page.wait_for_timeout(1500)
+    assert page.input_value("#hints-json textarea") == ""
     page.click("#keep-hints")
     page.wait_for_function("() => document.querySelector('#hints-json textarea').value.includes('#00ff00')")

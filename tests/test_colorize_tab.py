@@ -126,9 +126,10 @@ def test_a_bad_file_keeps_the_last_result_and_says_why_once(app, tmp_path):
 def test_a_good_photo_is_shown_and_starts_clean(app, upload):
     usable, status, shown = colorize_tab.load_photo(upload)
     assert usable is True and is_skip(status) and Image.open(shown).size == (96, 72)
-    hints_json, carried, keep, slider, download, metrics, status, note = colorize_tab.new_photo(
+    hints_json, carried, keep, slider, download, metrics, status, note, history = colorize_tab.new_photo(
         True, upload, '{"points": [[0.5, 0.5, "#00ff00"]]}')
     assert hints_json == "" and "#00ff00" in carried and keep["visible"] is True
+    assert history is None                  # undo starts again: it cannot bring the last photo's hints back
     assert slider is None and value(download) is None and metrics == [] and status == note == ""
 
 

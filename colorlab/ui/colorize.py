@@ -225,17 +225,18 @@ def load_photo(image):
 
 def new_photo(usable, image, hints_json=""):
     """A new photo starts clean: no hints, result, download, metrics or caption. The last
-    photo's hints are kept aside, and a button offers them for this photo. A cleared upload
+    photo's hints are kept aside, and a button offers them for this photo; the undo history
+    starts again too (undo must not bring the last photo's hints back). A cleared upload
     box (no photo) or a file that cannot be used (``load_photo`` said why) changes nothing:
     the last good result and the hints stay until a photo that can be used comes."""
     if not image or not usable:
-        return (gr.skip(),) * 8
+        return (gr.skip(),) * 9
     try:
         carried = hints_json if from_json(hints_json) else ""
     except ValueError:
         carried = ""
     return ("", carried, gr.update(visible=bool(carried)), None, gr.update(value=None, label="Download PNG"), [], "",
-            "")
+            "", None)
 
 
 # ---------------------------------------------------------------- examples
@@ -338,7 +339,7 @@ def tab() -> Inputs:
     shown_run = [*outputs, download_note]     # what a run in the page sets
     # a new photo: read (a bad file changes nothing but the status line), cleaned, colorized
     image.change(load_photo, image, [usable, status, shown], api_name=False, show_progress="hidden").then(
-        new_photo, [usable, image, hints_json], [hints_json, carried, keep, *outputs, download_note],
+        new_photo, [usable, image, hints_json], [hints_json, carried, keep, *outputs, download_note, hints.history],
         api_name=False, show_progress="hidden").then(
         auto_colorize, run_in, shown_run, **ui_run)
     keep.click(lambda c: (c, gr.update(visible=False)), carried, [hints_json, keep], api_name=False).then(
