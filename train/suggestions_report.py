@@ -299,7 +299,8 @@ K tinted passes run at short side 64 instead of the model's 128 (a quarter of th
 CIE76 1-3 from thumbnails rendered at 128, the same casts); the look clicked is then rendered
 in full. At 1 MP, one thread (`python -m bench.suggest`, [bench/suggest.json](../bench/suggest.json)),
 the four thumbnails with their WebP encoding cost 1.08-1.32x one Colorize (1.61-1.89x before
-these changes, the runs alternated at load 7-8): within the issue's 1.5x. Four
+these changes, the runs alternated at load 7-8; 1.03-1.24x against 1.55-1.72x at load 3-4):
+within the issue's 1.5x. Four
 full-resolution looks still cost about 5-7x: each look's 1-MP assembly (decode, and the Lab
 round trip that moves its cast to the tint) is ~80% of it. The CLI writes them as PNGs at
 zlib level 1 (lossless too): the four looks and their files 1.17 s CPU against 2.02 s at
