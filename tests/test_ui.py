@@ -109,6 +109,11 @@ def test_channels_use_the_same_hints(app, upload):
     assert not np.array_equal(a_plain, a_hinted)          # the a channel moved with the hint
 
 
+def test_channels_follow_the_design_chosen_on_colorize(app, upload):
+    views = channels_tab.channels(upload, "lab", "general", 0, 1.0, "", "lab-general-cunet")[0]
+    assert views and all(caption.startswith("lab-general-cunet: ") for _, caption in views), views
+
+
 @pytest.mark.parametrize("bad, word", [("{not json", "not valid JSON"),
                                        ('{"points": [[2, 0.5, "#ff0000"]]}', "in [0, 1]"),
                                        ('{"points": [[0.5, 0.5, "blue"]]}', "malformed colour"),

@@ -18,10 +18,11 @@ NO_REFERENCE = ("**Reference: none.** This photo was uploaded in grey, so there 
 
 @user_errors
 @gated
-def channels(image, space="lab", category="general", render_size=0, saturation=1.0, hints_json=""):
+def channels(image, space="lab", category="general", render_size=0, saturation=1.0, hints_json="",
+             design=runs.STANDARD):
     upload = uploads.for_display(read(image))   # the views are for the eye: display size
     settings = run_settings(render_size, saturation, hints_json)
-    name = model_for(space, category)
+    name = model_for(space, category, design)   # the Colorize tab's choice, seed designs too
     res = runs.run_model(upload, name, settings, scored=False)
     pred = np.asarray(res.image)
     out = scratch_dir()
@@ -60,5 +61,5 @@ def tab(inputs: Inputs) -> None:
             heat = gr.Image(label="Hue-artefact map", format="png", interactive=False, elem_id="cl-hue-map",
                             scale=2, min_width=320)
             heat_score = gr.Markdown(elem_id="cl-hue-score", min_width=240)
-    channels_btn.click(channels, inputs.run(), [pred_views, ref_views, heat, heat_score, ref_note],
+    channels_btn.click(channels, inputs.colorize(), [pred_views, ref_views, heat, heat_score, ref_note],
                        api_name="channels", **INFERENCE)

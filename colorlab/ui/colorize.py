@@ -29,7 +29,7 @@ from ..imaging import MAX_PIXELS
 from ..serving import limits, runs, tables, uploads
 from ..serving.runs import STANDARD
 from . import hints_panel, suggested
-from .common import INFERENCE, gated, hint_note, png, read, run_settings, scratch_dir, stem, user_errors
+from .common import INFERENCE, gated, hint_note, model_for, png, read, run_settings, scratch_dir, stem, user_errors
 
 SPACE_CHOICES = [("LAB", "lab"), ("HSV", "hsv"), ("RGB", "rgb")]
 CATEGORY_LABELS = {"faces": "faces: portraits", "landscapes": "landscapes: outdoor scenes",
@@ -65,14 +65,6 @@ def design_choices() -> list[tuple[str, str]]:
     return [("standard: the model for the chosen space and category (takes hints)", STANDARD), *seeds]
 
 
-def model_name(space, category, design=STANDARD) -> str:
-    """The checkpoint to run for the menus' choice; a note to the user if it falls back."""
-    meta, note = runs.choose_design(str(space), str(category), design)
-    if note:
-        gr.Info(note)
-    return meta.name
-
-
 def _seed(name):
     """The sidecar of seed design ``name`` (None for the standard model or an unknown name)."""
     return next((m for m in runs.seed_designs() if m.name == name), None)
@@ -98,7 +90,7 @@ def _run(image, space, category, render_size, saturation, hints_json, design=STA
     """The upload, the settings, the model's name and its run, for Colorize and its full PNG."""
     upload = read(image)
     settings = run_settings(render_size, saturation, hints_json)
-    name = model_name(space, category, design)
+    name = model_for(space, category, design)
     return upload, settings, name, runs.run_model(upload, name, settings)
 
 
@@ -179,7 +171,7 @@ def _full_png(image, space, category, render_size, saturation, hints_json, desig
     w, h = upload.size
     progress(0.1, desc=f"Colorizing at full resolution ({w}x{h})")
     settings = run_settings(render_size, saturation, hints_json)
-    name = model_name(space, category, design)
+    name = model_for(space, category, design)
     res = runs.run_model(upload, name, settings, scored=False)
     progress(0.7, desc=f"Writing the {w}x{h} PNG")
     path = png(res.image, scratch_dir(), f"{stem(image)}-{name}.png")

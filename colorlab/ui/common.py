@@ -119,9 +119,11 @@ def read(image) -> uploads.Upload:
     return uploads.read_upload(image)
 
 
-def model_for(space: str, category: str) -> str:
-    """The checkpoint for the chosen space and category; a note to the user if it falls back."""
-    meta, note = runs.choose_checkpoint(space, category)
+def model_for(space: str, category: str, design: str | None = None) -> str:
+    """The checkpoint for the chosen space, category and design (a seed design's name, or
+    empty/``runs.STANDARD`` for the space and category's own model); a note to the user if it
+    falls back."""
+    meta, note = runs.choose_design(str(space), str(category), design)
     if note:
         gr.Info(note)
     return meta.name
