@@ -331,6 +331,23 @@ and its sidecar with the command, the training files' hash, the leave-one-out ch
 number of neighbours and the temperature, and the SHA-256 checked at every load).
 Speed at 1 MP: `python -m bench.suggest` ([bench/suggest.json](../bench/suggest.json)).
 
+## In the app
+
+Under the Colorize result, **Suggested looks** shows the K = 4 looks as thumbnails, best
+first, once a colorization is shown (they are made again only when the photo, the model or
+the render size changes). A click on one sets its cast as the tint in the hints (the tint
+turns on with that colour under *Colour hints*, editable, kept across model switches) and
+colorizes the photo again with it. Automatic-only models (the seed designs) take no tint, so
+a line says so in place of the row. When the user clicks the photo to place a hint (or
+clicks a marker), the suggested colours at that point appear beside the hint's picker: the
+model's own colour there first, then what each other look gives it; a click recolours the hint.
+
+Both run inside the CPU gate like every inference, from the display-size photo (at most
+1280 px on its long side; the network runs at its own render size anyway), so a request's
+memory does not grow with the upload: `SUGGEST_LOOKS`, `SUGGEST_THUMB` (320 px thumbnails)
+and `SUGGEST_COLOURS` in `colorlab/serving/limits.py` ([space.md](space.md)). Code:
+`colorlab/ui/suggested.py`.
+
 ## Measured on the val sets
 """
 
