@@ -2,11 +2,15 @@
 so library and app tests do not depend on which shipped weights exist."""
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
 from PIL import Image
 
+from colorlab import checkpoints
 from colorlab.checkpoints import save_checkpoint
 from colorlab.models import create_model
 
@@ -76,3 +80,23 @@ def hint_weights_dir(tmp_path_factory):
     make_hint_checkpoint(d, "rgb-faces", "rgb")
     make_checkpoint(d, "lab-general-cunet", "lab")
     return d
+
+
+@pytest.fixture
+def upload(photo, tmp_path):
+    """The ``photo`` (colour, 96x72) as an uploaded file's path."""
+    path = tmp_path / "upload.png"
+    photo.save(path)
+    return str(path)
+
+
+@pytest.fixture
+def ui_app(hint_weights_dir, tmp_path, monkeypatch):
+    """The app's tab handlers on the tiny checkpoints of ``hint_weights_dir``, each response's
+    files in a fresh folder under ``tmp_path`` (as the app's scratch gives every response its
+    own). Returns ``tmp_path``."""
+    from colorlab.ui import channels, colorize, compare, hints_panel, suggested, tint_panel
+    monkeypatch.setattr(checkpoints, "WEIGHTS_DIR", hint_weights_dir)
+    for tab in (colorize, hints_panel, compare, channels, suggested, tint_panel):
+        monkeypatch.setattr(tab, "scratch_dir", lambda: Path(tempfile.mkdtemp(dir=tmp_path)))
+    return tmp_path

@@ -6,7 +6,6 @@ seed design. In a real browser: tests/test_app_colorize.py."""
 from __future__ import annotations
 
 import json
-import tempfile
 from pathlib import Path
 
 import gradio as gr
@@ -14,28 +13,16 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from colorlab import checkpoints
 from colorlab.serving import estimates, runs
 from colorlab.serving.uploads import DISPLAY_SIDE
 from colorlab.ui import colorize as colorize_tab
-from colorlab.ui import hints_panel
 
 GREEN = "#40a050"
 
 
 @pytest.fixture
-def app(hint_weights_dir, tmp_path, monkeypatch):
-    monkeypatch.setattr(checkpoints, "WEIGHTS_DIR", hint_weights_dir)
-    for module in (colorize_tab, hints_panel):
-        monkeypatch.setattr(module, "scratch_dir", lambda: Path(tempfile.mkdtemp(dir=tmp_path)))
-    return tmp_path
-
-
-@pytest.fixture
-def upload(photo, tmp_path):
-    path = tmp_path / "upload.png"
-    photo.save(path)
-    return str(path)
+def app(ui_app):
+    return ui_app
 
 
 @pytest.fixture

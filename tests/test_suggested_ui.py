@@ -7,8 +7,6 @@ tests/test_app_hints.py."""
 from __future__ import annotations
 
 import json
-import tempfile
-from pathlib import Path
 
 import gradio as gr
 import numpy as np
@@ -25,18 +23,8 @@ from colorlab.ui import hints_panel, suggested
 
 
 @pytest.fixture
-def app(hint_weights_dir, tmp_path, monkeypatch):
-    monkeypatch.setattr(checkpoints, "WEIGHTS_DIR", hint_weights_dir)
-    for module in (suggested, hints_panel):
-        monkeypatch.setattr(module, "scratch_dir", lambda: Path(tempfile.mkdtemp(dir=tmp_path)))
-    return tmp_path
-
-
-@pytest.fixture
-def upload(photo, tmp_path):
-    path = tmp_path / "upload.png"
-    photo.save(path)
-    return str(path)
+def app(ui_app):
+    return ui_app
 
 
 def pick(i) -> gr.SelectData:

@@ -6,8 +6,6 @@ rgb-faces take hints, lab-general-cunet does not. The server itself: tests/test_
 from __future__ import annotations
 
 import json
-import tempfile
-from pathlib import Path
 
 import gradio as gr
 import numpy as np
@@ -28,21 +26,8 @@ GREEN = "#40a050"
 
 
 @pytest.fixture
-def app(hint_weights_dir, tmp_path, monkeypatch):
-    """The tabs' handlers on the tiny checkpoints, each response's files in a fresh folder
-    under ``tmp_path`` (as the app's scratch gives every response its own)."""
-    monkeypatch.setattr(checkpoints, "WEIGHTS_DIR", hint_weights_dir)
-    for tab in (colorize_tab, hints_panel, compare_tab, channels_tab):
-        monkeypatch.setattr(tab, "scratch_dir", lambda: Path(tempfile.mkdtemp(dir=tmp_path)))
-    return tmp_path
-
-
-@pytest.fixture
-def upload(photo, tmp_path):
-    """The conftest photo (colour, 96x72) as an uploaded file."""
-    path = tmp_path / "upload.png"
-    photo.save(path)
-    return str(path)
+def app(ui_app):
+    return ui_app
 
 
 def ab(path) -> np.ndarray:
