@@ -1,18 +1,49 @@
 """Helpers for the app tests: launch ``python app.py`` on a free loopback port
-(colorlab.tools.appserver, as the benchmarks and the Space check do) and make the awkward
-image files users upload."""
+(colorlab.tools.appserver, as the benchmarks and the Space check do), drive it in Debian's
+headless Chromium (the flags, marks and launcher every browser test shares) and make the
+awkward image files users upload."""
 from __future__ import annotations
 
 import contextlib
+import shutil
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from colorlab.studies import TOKEN_ENV
 from colorlab.tools import appserver
 
 ROOT = Path(__file__).resolve().parent.parent
+
+CHROMIUM = "/usr/bin/chromium"
+# the flags that work in this container (no sandbox, no GPU) and keep the browser off the network
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+# every browser test: drives Chromium (-m browser), slow (CI runs it), skipped where there is none
+BROWSER_MARKS = [pytest.mark.browser, pytest.mark.slow,
+                 pytest.mark.skipif(not Path(CHROMIUM).exists() and not shutil.which("chromium"),
+                                    reason=f"{CHROMIUM} is missing: install Debian's chromium package")]
+
+
+def browser_test(fn):
+    """``BROWSER_MARKS`` on one test, for a file whose other tests need no browser."""
+    for mark in BROWSER_MARKS:
+        fn = mark(fn)
+    return fn
+
+
+@contextlib.contextmanager
+def chromium():
+    """Headless Chromium (``CHROMIUM`` with ``ARGS``) under Playwright; yields the Browser and
+    closes it after. Skips the test where Playwright (Python) is not installed."""
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (Python) is not installed")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 @contextlib.contextmanager

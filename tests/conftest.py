@@ -82,6 +82,15 @@ def hint_weights_dir(tmp_path_factory):
     return d
 
 
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium for one test module (apphelp.chromium: the shared flags); give each
+    test its own page (``browser.new_page``) and close it."""
+    from apphelp import chromium
+    with chromium() as b:
+        yield b
+
+
 @pytest.fixture
 def upload(photo, tmp_path):
     """The ``photo`` (colour, 96x72) as an uploaded file's path."""

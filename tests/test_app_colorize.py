@@ -5,24 +5,17 @@ On tiny untrained checkpoints (conftest's three general models and one seed desi
 from __future__ import annotations
 
 import re
-import shutil
-from pathlib import Path
 
 import pytest
 from conftest import make_checkpoint
 from PIL import Image
 
-from apphelp import ROOT, colour_photo, running_app
+from apphelp import BROWSER_MARKS, ROOT, colour_photo, running_app
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 TIMEOUT_MS = 120_000
 SHOTS = ROOT / "runs" / "browser"
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow,
-              pytest.mark.skipif(not Path(CHROMIUM).exists() and not shutil.which("chromium"),
-                                 reason=f"{CHROMIUM} is missing: install Debian's chromium package")]
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (Python) is not installed")
+pytestmark = BROWSER_MARKS
 
 PHOTO = ROOT / "examples" / "landscapes" / "0aba840f0f5a.jpg"
 SLIDER_READY = ("() => { const i = [...document.querySelectorAll('#slider img')];"
@@ -47,14 +40,6 @@ def app(tmp_path_factory):
     make_checkpoint(weights, "lab-general-cunet", "lab")     # a seed design (automatic-only)
     with running_app(weights, tmp_path_factory.mktemp("colorize-app")) as (url, _):
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -5,23 +5,21 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import urllib.request
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from apphelp import ROOT, running_app
+from apphelp import ROOT, browser_test, running_app
 from colorlab.hints import colour_to_ab
 
 pytest.importorskip("gradio_client")
 from gradio_client import Client, handle_file  # noqa: E402
 
 pytestmark = pytest.mark.slow
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 PHOTO = sorted((ROOT / "examples" / "faces").glob("*.jpg"))[0]
 GREEN = "#40a050"   # far from any skin or background colour the faces models give
 
@@ -82,27 +80,30 @@ def test_compare_and_channels_use_the_same_hints(client):
 
 
 SHOTS = Path(os.environ["COLORLAB_SCREENSHOTS"]) if os.environ.get("COLORLAB_SCREENSHOTS") else None
+PREVIEW_READY = ("() => { const i = document.querySelector('#preview img');"
+                 " return i && i.complete && i.naturalWidth > 0; }")
 
 
-@pytest.mark.browser
-@pytest.mark.skipif(not Path(CHROMIUM).exists() and not shutil.which("chromium"), reason="chromium missing")
-def test_click_on_the_photo_places_a_hint_that_colours_the_output(app):
-    sync_api = pytest.importorskip("playwright.sync_api")
+@contextmanager
+def app_page(browser, url: str, width: int, height: int):
+    """A page of the app at ``url`` in a width x height viewport, closed after."""
+    with closing(browser.new_page(viewport={"width": width, "height": height})) as page:
+        page.set_default_timeout(90_000)
+        page.goto(url)
+        yield page
 
+
+@browser_test
+def test_click_on_the_photo_places_a_hint_that_colours_the_output(app, browser):
     def slider_after(page) -> Image.Image:
         src = page.eval_on_selector_all("#slider img", "els => els.map(e => e.src)")[1]
         with urllib.request.urlopen(src) as r:
             from io import BytesIO
             return Image.open(BytesIO(r.read())).convert("RGB")
 
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 1400})
-        page.set_default_timeout(90_000)
-        page.goto(app)
+    with app_page(browser, app, 1280, 1400) as page:
         page.locator("#upload input[type=file]").set_input_files(str(PHOTO))
-        page.wait_for_function("() => { const i = document.querySelector('#preview img');"
-                               " return i && i.complete && i.naturalWidth > 0; }")
+        page.wait_for_function(PREVIEW_READY)
         page.get_by_label("faces").check()
         page.click("#colorize-btn")
         page.wait_for_function("() => document.querySelector('#colorize-status').innerText.includes('lab-faces')")
@@ -119,12 +120,7 @@ def test_click_on_the_photo_places_a_hint_that_colours_the_output(app):
         assert abs(x - 0.5) < 0.02 and abs(y - 0.5) < 0.02
         page.wait_for_function(f"() => document.querySelector('#hint-table').innerText.includes('{first}')")
         # ... which the colour picker then changes
-        page.click("#hint-colour button.dialog-button")
-        field = page.locator("#hint-colour .input-wrap input")
-        field.fill(GREEN)
-        field.press("Enter")
-        page.mouse.click(5, 5)
-        page.wait_for_function(f"() => document.querySelector('#hints-json textarea').value.includes('{GREEN}')")
+        _pick(page, GREEN)
         page.click("#colorize-btn")
         page.wait_for_function("() => document.querySelector('#colorize-status').innerText.includes('1 point hint')")
         hinted = slider_after(page)
@@ -142,14 +138,12 @@ def test_click_on_the_photo_places_a_hint_that_colours_the_output(app):
         page.click("#colorize-btn")
         page.wait_for_function("() => document.querySelector('#colorize-status').innerText.includes('hsv-faces')")
         assert "1 point hint" in page.inner_text("#colorize-status")
-        browser.close()
 
 
 def _photo_point(page, x: float, y: float) -> tuple[float, float]:
     """Page coordinates of the fractions (x, y) of the photo as the preview shows it (Gradio
     fits the picture into its <img> box, centred, never enlarged)."""
-    page.wait_for_function("() => { const i = document.querySelector('#preview img');"
-                           " return i && i.complete && i.naturalWidth > 0; }")      # (not while it is replaced)
+    page.wait_for_function(PREVIEW_READY)      # (not while it is replaced)
     r = page.evaluate("() => { const i = document.querySelector('#preview img'); const b = i.getBoundingClientRect();"
                       " return [b.left, b.top, b.width, b.height, i.naturalWidth, i.naturalHeight]; }")
     left, top, bw, bh, nw, nh = r
@@ -162,28 +156,31 @@ def _hints(page) -> dict:
     return json.loads(text) if text else {}
 
 
+def _pick(page, colour: str):
+    """Types ``colour`` into the hint picker (the selected hint takes it) and waits for the JSON."""
+    page.click("#hint-colour button.dialog-button")
+    field = page.locator("#hint-colour .input-wrap input")
+    field.fill(colour)
+    field.press("Enter")
+    page.mouse.click(5, 5)      # the picker's dialog closes
+    page.wait_for_function(f"() => document.querySelector('#hints-json textarea').value.includes('{colour}')")
+
+
 def _picker(page) -> str:
     """The hint picker's colour, from its swatch button's background."""
     rgb = page.eval_on_selector("#hint-colour button.dialog-button", "b => getComputedStyle(b).backgroundColor")
     return "#" + "".join(f"{int(v):02x}" for v in rgb[rgb.index("(") + 1:rgb.index(")")].split(",")[:3])
 
 
-@pytest.mark.browser
-@pytest.mark.skipif(not Path(CHROMIUM).exists() and not shutil.which("chromium"), reason="chromium missing")
-def test_select_a_hint_drag_it_and_undo(app):
+@browser_test
+def test_select_a_hint_drag_it_and_undo(app, browser):
     """Selecting a hint (its marker or its table row) shows its colour in the picker and its
     number; a marker dragged moves its hint (and places none); undo puts it back, redo moves it
     again; removing a hint that does not exist says so; a tint typed into the JSON turns the
     tint control on with that colour."""
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page(viewport={"width": 1440, "height": 900})
-        page.set_default_timeout(90_000)
-        page.goto(app)
+    with app_page(browser, app, 1440, 900) as page:
         page.locator("#upload input[type=file]").set_input_files(str(PHOTO))
-        page.wait_for_function("() => { const i = document.querySelector('#preview img');"
-                               " return i && i.complete && i.naturalWidth > 0; }")
+        page.wait_for_function(PREVIEW_READY)
         page.locator("#hints-box").get_by_text("Colour hints (optional)").first.click()
         page.wait_for_selector("#hints-json textarea", state="attached")
         for n, (x, y) in enumerate([(0.3, 0.3), (0.7, 0.6)], 1):
@@ -193,12 +190,7 @@ def test_select_a_hint_drag_it_and_undo(app):
                                    f".length === {n}")
         # hint #2 is selected (just placed): the picker makes it green
         assert page.input_value("#hint-index input") == "2"
-        page.click("#hint-colour button.dialog-button")
-        field = page.locator("#hint-colour .input-wrap input")
-        field.fill(GREEN)
-        field.press("Enter")
-        page.mouse.click(5, 5)
-        page.wait_for_function(f"() => document.querySelector('#hints-json textarea').value.includes('{GREEN}')")
+        _pick(page, GREEN)
         first = _hints(page)["points"][0][2]
         assert first != GREEN and _hints(page)["points"][1][2] == GREEN, _hints(page)
         # a click on the table's first row selects hint #1: the picker shows its colour
@@ -257,26 +249,18 @@ def test_select_a_hint_drag_it_and_undo(app):
         assert rgb == "rgb(160, 112, 80)", rgb
         assert _hints(page)["tint"] == "#a07050"
         page.screenshot(path=str(SHOTS / "hints-editing.png"), full_page=True) if SHOTS else None
-        browser.close()
 
 
-@pytest.mark.browser
-@pytest.mark.skipif(not Path(CHROMIUM).exists() and not shutil.which("chromium"), reason="chromium missing")
-def test_a_suggested_look_sets_the_tint_and_recolours_the_photo(app):
+@browser_test
+def test_a_suggested_look_sets_the_tint_and_recolours_the_photo(app, browser):
     """After a colorization the suggested looks appear under it; clicking look 2 turns the tint
     on with its colour in the hints panel and the JSON, and the photo is colorized again with
     it (the result changes); a click on the photo offers the suggested colours there, and one
     of them recolours that hint."""
-    sync_api = pytest.importorskip("playwright.sync_api")
-
     def after_src(page) -> str:
         return page.eval_on_selector_all("#slider img", "els => els.map(e => e.src)")[1]
 
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page(viewport={"width": 1440, "height": 900})
-        page.set_default_timeout(90_000)
-        page.goto(app)
+    with app_page(browser, app, 1440, 900) as page:
         page.get_by_label("faces").check()
         page.locator("#upload input[type=file]").set_input_files(str(PHOTO))
         page.wait_for_function("() => document.querySelector('#colorize-status').innerText.includes('lab-faces')")
@@ -310,4 +294,3 @@ def test_a_suggested_look_sets_the_tint_and_recolours_the_photo(app):
         page.wait_for_function(f"() => !document.querySelector('#hints-json textarea').value.includes('{before}')")
         assert _hints(page)["tint"] == tint and len(_hints(page)["points"]) == 1
         page.screenshot(path=str(SHOTS / "suggested-looks.png"), full_page=True) if SHOTS else None
-        browser.close()

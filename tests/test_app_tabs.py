@@ -4,22 +4,16 @@ nothing wider than the screen; Compare shows the grey input's row and whole mode
 On the tiny untrained test checkpoints (conftest ``weights_dir``)."""
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
-from apphelp import colour_photo, running_app
+from apphelp import BROWSER_MARKS, colour_photo, running_app
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 TIMEOUT_MS = 120_000
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow,
-              pytest.mark.skipif(not Path(CHROMIUM).exists() and not shutil.which("chromium"),
-                                 reason=f"{CHROMIUM} is missing: install Debian's chromium package")]
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (Python) is not installed")
+pytestmark = BROWSER_MARKS
 
 # tab label -> a selector of what that tab shows
 TABS = {"Colorize": "#upload", "Compare": "button:has-text('Compare all models')",
@@ -52,16 +46,14 @@ def app(weights_dir, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def phone(app):
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
-                                has_touch=True)
-        page.set_default_timeout(TIMEOUT_MS)
-        page.goto(app)
-        page.wait_for_selector("#upload")
-        yield page
-        browser.close()
+def phone(app, browser):
+    page = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
+                            has_touch=True)
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(app)
+    page.wait_for_selector("#upload")
+    yield page
+    page.close()
 
 
 def tab_button(page, label):

@@ -9,21 +9,15 @@ browser's storage.
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 
-from apphelp import ROOT, running_app
+from apphelp import BROWSER_MARKS, ROOT, running_app
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 TIMEOUT_MS = 90_000
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow,
-              pytest.mark.skipif(not Path(CHROMIUM).exists() and not shutil.which("chromium"),
-                                 reason=f"{CHROMIUM} is missing: install Debian's chromium package")]
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (Python) is not installed")
+pytestmark = BROWSER_MARKS
 
 
 TOKEN = "browser-organiser-token"
@@ -33,14 +27,6 @@ TOKEN = "browser-organiser-token"
 def app(weights_dir, tmp_path_factory):
     with running_app(weights_dir, tmp_path_factory.mktemp("browser"), token=TOKEN) as (url, data):   # publishing on
         yield url, data
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")
