@@ -177,3 +177,38 @@ def test_no_time_estimate_is_offered_for_the_progress_line():
     queue.process_time_per_fn[fn].add(3.0)          # what Gradio records after a run
     assert queue.process_time_per_fn[fn].avg_time == 3.0
     assert fn not in queue.process_time_per_fn      # ...but never offers as an estimate
+
+
+def gradio_estimates(demo) -> list:
+    """The ETAs Gradio's own estimator (``Queue.broadcast_estimations``) sends for one waiting
+    event of each of ``demo``'s functions, after a 3-s run of each is recorded."""
+    from gradio.queueing import Event
+    queue = demo._queue
+    sent = []
+    queue.send_message = lambda event, message: sent.append(message)
+    for fn in demo.fns.values():
+        queue.process_time_per_fn[fn].add(3.0)          # what Gradio records after a run
+        queue.create_event_queue_for_fn(fn)
+        queue.event_queue_per_concurrency_id[fn.concurrency_id].queue.append(Event(None, fn, None, None))
+    for concurrency_id in list(queue.event_queue_per_concurrency_id):
+        queue.broadcast_estimations(concurrency_id)
+    return [m.rank_eta for m in sent]
+
+
+def test_the_built_app_gives_gradio_no_estimate(app, monkeypatch):
+    """The app as ``build()`` makes it: estimates' hook found Gradio's private run-time record
+    (``_queue.process_time_per_fn``) and Gradio's own estimator then sends no ETA for any of the
+    app's functions. Fails if a Gradio upgrade renames that record or reads it without asking
+    ``fn in`` first (docs/development.md, "Pinned install")."""
+    from colorlab import ui
+    from colorlab.serving import hosting
+    from colorlab.ui import turing
+    monkeypatch.setattr(turing, "storage", lambda: hosting.choose_storage({hosting.DATA_ENV: str(app / "data")}))
+    with gr.Blocks() as plain:              # the probe works: without the hook, Gradio estimates 3 s
+        gr.Button().click(lambda: "x", None, gr.Textbox())
+    plain.queue()
+    assert gradio_estimates(plain) == [3.0]
+    demo = ui.build()
+    assert isinstance(demo._queue.process_time_per_fn, estimates.RunTimes)
+    etas = gradio_estimates(demo)
+    assert len(etas) >= len(demo.fns) > 10 and set(etas) == {None}

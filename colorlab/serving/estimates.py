@@ -12,6 +12,7 @@ estimate: the browser shows the elapsed time alone, and ``gr.Progress`` its own 
 from __future__ import annotations
 
 from collections import defaultdict
+from importlib.metadata import version
 
 
 class RunTimes(defaultdict):
@@ -24,10 +25,17 @@ class RunTimes(defaultdict):
 
 
 def install(blocks) -> None:
-    """Switch off the time estimates of ``blocks``'s queue (after ``blocks.queue()``)."""
-    queue = blocks._queue
-    queue.process_time_per_fn = RunTimes(queue.process_time_per_fn.default_factory,
-                                         queue.process_time_per_fn)
+    """Switch off the time estimates of ``blocks``'s queue (after ``blocks.queue()``).
+
+    Reaches into Gradio's private ``blocks._queue.process_time_per_fn`` (a defaultdict in the
+    pinned gradio): re-check it on any Gradio upgrade (docs/development.md, "Pinned install").
+    Raises RuntimeError if it is not there as expected, rather than letting estimates come back."""
+    times = getattr(getattr(blocks, "_queue", None), "process_time_per_fn", None)
+    if not isinstance(times, defaultdict):
+        raise RuntimeError(f"gradio {version('gradio')} has no defaultdict blocks._queue.process_time_per_fn "
+                           f"(found {type(times).__name__}): colorlab.serving.estimates cannot switch its "
+                           "time estimates off; re-check it against this Gradio (docs/development.md)")
+    blocks._queue.process_time_per_fn = RunTimes(times.default_factory, times)
 
 
 __all__ = ["RunTimes", "install"]
