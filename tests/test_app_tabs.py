@@ -103,3 +103,29 @@ def test_compare_on_a_phone_shows_the_grey_row_and_whole_names(phone, weights_di
                              " <= e.closest('[role=gridcell]').getBoundingClientRect().right + 1")
     assert "lower is better" in phone.locator("#cl-compare-legend").inner_text()
     assert phone.evaluate(OFF_SCREEN) == []
+
+
+MODELS_TABLE_FITS = """() => {
+  // the table's scrolling box and every cell shown: nothing wider than its box, no text cut
+  const t = document.querySelector('#cl-models-table'), box = t.querySelector('.virtual-table-viewport');
+  const cells = [...t.querySelectorAll('th, .body-cell')].filter(c => c.offsetParent !== null);
+  const cut = cells.filter(c => { const s = c.querySelector('span'); if (!s) return false;
+    const r = document.createRange(); r.selectNodeContents(s);
+    const a = r.getBoundingClientRect(), b = c.getBoundingClientRect();
+    return a.width > 0 && (a.right > b.right + 1 || a.left < b.left - 1); }).map(c => c.innerText);
+  return {table: [t.scrollWidth, t.clientWidth], box: [box.scrollWidth, box.clientWidth], cut,
+          headers: [...t.querySelectorAll('th')].filter(c => c.offsetParent !== null).map(c => c.innerText.trim())};
+}"""
+
+
+def test_the_models_table_fits_a_phone(phone):
+    """At 390 px the Models table does not scroll sideways (its 15 columns took 1900 px): the
+    model and three metrics across the width, every header and value whole, and a line saying
+    where the other columns are."""
+    tab_button(phone, "Models").tap()
+    phone.locator("#cl-models-table [role=gridcell]").first.wait_for(state="visible")
+    fits = phone.evaluate(MODELS_TABLE_FITS)
+    assert fits["box"][0] <= fits["box"][1] + 1 and fits["table"][0] <= fits["table"][1] + 1, fits
+    assert fits["headers"] == ["model", "PSNR ↑", "SSIM ↑", "CIEDE2000 ↓"] and not fits["cut"], fits
+    assert "card below has the rest" in phone.inner_text("#cl-models-narrow")
+    assert phone.evaluate(OFF_SCREEN) == []

@@ -113,7 +113,7 @@ def launch() -> None:
     options["app_kwargs"].setdefault("routes", []).extend(turing.routes())   # the study pictures
     # run_history=False: Gradio would otherwise keep every call's inputs (the organiser token too)
     # in the browser's localStorage and list them on /gradio_api/runs
-    build().launch(**options, run_history=False, css=CSS + colorize.CSS + turing.CSS, head=turing.HEAD)
+    build().launch(**options, run_history=False, css=CSS + colorize.CSS + models.CSS + turing.CSS, head=turing.HEAD)
 
 
 __all__ = ["CSS", "build", "launch"]
