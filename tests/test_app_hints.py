@@ -156,6 +156,20 @@ def _hints(page) -> dict:
     return json.loads(text) if text else {}
 
 
+SWATCHES_INSIDE = """() => {
+  // every suggested colour's cell inside the swatches' block and its scrolling grid (none cut, none scrolled to)
+  const block = document.querySelector('#hint-swatches'), grid = block.querySelector('.grid-wrap');
+  const b = block.getBoundingClientRect(), g = grid.getBoundingClientRect();
+  const inside = (r, c) => r.left >= c.left - 1 && r.right <= c.right + 1
+                           && r.top >= c.top - 1 && r.bottom <= c.bottom + 1;
+  const cells = [...block.querySelectorAll('.thumbnail-item')].map(e => e.getBoundingClientRect());
+  const out = cells.map((r, i) => [i + 1, Math.round(r.left), Math.round(r.right)])
+                   .filter((_, i) => !inside(cells[i], b) || !inside(cells[i], g));
+  return {n: cells.length, out, block: [Math.round(b.left), Math.round(b.right)],
+          grid: [grid.scrollWidth, grid.clientWidth]};
+}"""
+
+
 def _pick(page, colour: str):
     """Types ``colour`` into the hint picker (the selected hint takes it) and waits for the JSON."""
     page.click("#hint-colour button.dialog-button")
@@ -256,7 +270,7 @@ def test_a_suggested_look_sets_the_tint_and_recolours_the_photo(app, browser):
     """After a colorization the suggested looks appear under it; clicking look 2 turns the tint
     on with its colour in the hints panel and the JSON, and the photo is colorized again with
     it (the result changes); a click on the photo offers the suggested colours there, and one
-    of them recolours that hint."""
+    of them recolours that hint; all six swatches are whole, inside their panel."""
     def after_src(page) -> str:
         return page.eval_on_selector_all("#slider img", "els => els.map(e => e.src)")[1]
 
@@ -289,6 +303,8 @@ def test_a_suggested_look_sets_the_tint_and_recolours_the_photo(app, browser):
         page.wait_for_selector("#hint-swatches img")
         page.wait_for_function("() => document.querySelectorAll('#hint-swatches img').length === 6")
         assert "the model's" in page.inner_text("#hint-swatches")
+        swatches = page.evaluate(SWATCHES_INSIDE)        # at 1440x900 the sixth was cut by the panel's edge
+        assert swatches["n"] == 6 and not swatches["out"] and swatches["grid"][0] <= swatches["grid"][1] + 1, swatches
         before = _hints(page)["points"][0][2]
         page.locator("#hint-swatches img").nth(3).click()
         page.wait_for_function(f"() => !document.querySelector('#hints-json textarea').value.includes('{before}')")

@@ -30,7 +30,7 @@ import torch
 from ..serving import estimates, limits
 from ..serving.admission import FairShare, launch_options
 from ..serving.memory import start_trimmer, tune_malloc
-from . import channels, colorize, compare, models, turing
+from . import channels, colorize, compare, models, suggested, turing
 from .common import model_names, scratch
 
 # The app's own CSS, beside the Turing tab's (``turing.CSS``). Galleries marked ``cl-gallery``
@@ -113,7 +113,8 @@ def launch() -> None:
     options["app_kwargs"].setdefault("routes", []).extend(turing.routes())   # the study pictures
     # run_history=False: Gradio would otherwise keep every call's inputs (the organiser token too)
     # in the browser's localStorage and list them on /gradio_api/runs
-    build().launch(**options, run_history=False, css=CSS + colorize.CSS + models.CSS + turing.CSS, head=turing.HEAD)
+    build().launch(**options, run_history=False, css=CSS + colorize.CSS + models.CSS + suggested.CSS + turing.CSS,
+                   head=turing.HEAD)
 
 
 __all__ = ["CSS", "build", "launch"]

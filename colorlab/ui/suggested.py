@@ -25,6 +25,18 @@ from .common import INFERENCE, gated, png, read, scratch_dir, stem, user_errors
 
 SWATCH = 40   # px: one suggested colour's square
 
+# The suggested colours fill the panel's width and wrap onto more rows when it is narrow: Gradio
+# gives each cell at least 100 px in a fixed-height, sideways-scrolling strip, so at 1440x900
+# the sixth ran 9 px past the panel's edge (six cells and gaps, 640 px, in 623) and on a phone
+# half of them were out of view. Captions wrap instead of ending in "...".
+CSS = """
+#hint-swatches, #hint-swatches .gallery-container, #hint-swatches .grid-wrap, #hint-swatches .fixed-height {
+  max-height: none !important; height: auto !important; min-height: 0 !important; }
+#hint-swatches .grid-container { grid-template-columns: repeat(auto-fill, minmax(88px, 1fr)) !important; }
+#hint-swatches .caption-label { white-space: normal !important; max-width: calc(100% - 8px) !important;
+                                text-overflow: clip !important; overflow-wrap: anywhere; }
+"""
+
 # ---------------------------------------------------------------- looks
 
 
