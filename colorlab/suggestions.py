@@ -9,9 +9,10 @@ its tint, best ranked first:
    size): the first suggestion is as good as automatic colour, so ranking never costs;
 2. the others from the casts of the training photos most like this one (cosine similarity
    of frozen ImageNet features, ``colorlab.scene``; a ``CastIndex`` built by
-   ``python -m train.suggest_index``), reweighted by closeness to the model's own cast,
-   clustered by weighted k-means with the model's cast as a fixed centre and ranked by the
-   share of the weight they hold.
+   ``python -m train.suggest_index``), reweighted by closeness to the model's own cast
+   (within the index's ``sigma``; its knobs are chosen on training photos), clustered by
+   weighted k-means with the model's cast as a fixed centre and ranked by the share of the
+   weight they hold.
 
 Casts closer than ``MIN_SEPARATION`` to a better-ranked one are replaced, so every look is
 visibly different. Everything is deterministic. The K tinted passes run as one batch at
@@ -59,15 +60,6 @@ MAX_K = 8                  # looks per photo
 MAX_COLOURS = MAX_K        # colours at a point: the model's own and one per other look
 MIN_SEPARATION = 6.0       # CIE a, b units between any two suggested casts
 KMEANS_ITERS = 25
-# How far (CIE a, b units) the model's own cast is trusted to lie from the true one, when it
-# reweights the similar photos' casts (``choose_casts``). 12 was chosen among 8, 12, 16, 24
-# and none on the val photos of general and landscapes (a mild leak). Chosen on TRAINING
-# photos instead (``python -m train.suggest_sigma``, docs/suggestions_sigma.json: leave-one-out
-# on 400 per category, lab models, the mean distance from the true cast to the nearest of 4
-# and of 8 suggested casts), 8 comes first by a hair (4.61 a, b units against 4.63 for 12,
-# over the three categories). Not switched yet: every val measurement in docs/suggestions.md
-# was made with 12, and re-scoring them all did not fit in the session.
-OWN_CAST_SIGMA = 12.0
 INDEX_DIR = WEIGHTS_DIR / "suggest"
 # The network's short side for thumbnails (``suggest(size=...)``): half the shipped models'
 # 128, a quarter of the work. Measured on three 1-MP examples (lab-general, 256-px
@@ -116,6 +108,9 @@ class CastIndex:
         self.meta = meta
         self.neighbours = int(meta["neighbours"])
         self.temperature = float(meta["temperature"])
+        # How far (CIE a, b units) the model's own cast is trusted to lie from the true one
+        # (``choose_casts``); chosen with the other two by ``train.suggest_index``.
+        self.sigma = float(meta["own_cast_sigma"])
 
     def embed(self, features: np.ndarray) -> np.ndarray:
         """Scene features (N, FEATURE_DIM) -> unit rows (N, dims) comparable with ``rows``."""
@@ -254,11 +249,12 @@ def separate(centres: np.ndarray, pool: np.ndarray, sep: float = MIN_SEPARATION)
 
 
 def choose_casts(own: np.ndarray, casts: np.ndarray, weights: np.ndarray, k: int,
-                 sigma: float = OWN_CAST_SIGMA) -> tuple[np.ndarray, np.ndarray]:
+                 sigma: float) -> tuple[np.ndarray, np.ndarray]:
     """The k suggested casts (k, 2), ranked, and their weights (k,) summing to 1: the model's
     own cast ``own`` first, then centres of the neighbours' ``casts`` by weight (module doc).
     Each neighbour's weight is first multiplied by exp(-|cast - own|^2 / (2 sigma^2)): the
-    model's own cast is evidence too (a noisy estimate of the true one)."""
+    model's own cast is evidence too (a noisy estimate of the true one); ``sigma`` 0: no
+    reweighting."""
     if sigma:
         weights = weights * np.exp(-((casts - own) ** 2).sum(1) / (2 * sigma ** 2))
         weights = weights / weights.sum() if weights.sum() > 0 else np.full(len(casts), 1 / len(casts))
@@ -304,7 +300,7 @@ def _tinted_passes(model: Colorizer, grey: torch.Tensor, tints: list[tuple[float
     return preds, shifts.view(k, 2, 1, 1), small
 
 
-def _own_cast(model: Colorizer, grey: torch.Tensor, render_size=None) -> tuple[np.ndarray, float]:
+def own_cast(model: Colorizer, grey: torch.Tensor, render_size=None) -> tuple[np.ndarray, float]:
     """(The model's automatic cast (2,), the grey's mean L* at network size): the point-free
     pass is the one ``colorize`` runs (and caches), so it is reused when already done."""
     x, _, small = _net_input(model, grey, render_size)
@@ -318,9 +314,9 @@ def plan(grey: torch.Tensor, model: Colorizer, k: int, render_size=None, index_d
     the grey (1, 1, H, W); ``features``: its scene features if already computed."""
     index = load_index(_check_model(model), index_dir)
     with torch.inference_mode():
-        own, lightness = _own_cast(model, grey, render_size)
+        own, lightness = own_cast(model, grey, render_size)
         casts, weights = index.neighbours_of(photo_features(grey) if features is None else features)
-    centres, share = choose_casts(own, casts, weights, k)
+    centres, share = choose_casts(own, casts, weights, k, sigma=index.sigma)
     # The tint travels as a colour: the cast rendered is the one that colour stands for.
     hexes = [tint_colour(c, min(max(lightness, 35.0), 80.0)) for c in centres]
     sources = ["model"] + ["similar photos"] * (k - 1)

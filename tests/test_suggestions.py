@@ -44,7 +44,7 @@ def test_suggestions_are_deterministic_distinct_and_ranked(model, photo):
 
 def test_separation_holds_when_every_neighbour_agrees():
     casts = np.tile([[3.0, 10.0]], (20, 1))
-    centres, weights = choose_casts(np.array([3.0, 10.0]), casts, np.full(20, 0.05), 6)
+    centres, weights = choose_casts(np.array([3.0, 10.0]), casts, np.full(20, 0.05), 6, sigma=8.0)
     d = [np.hypot(*(p - q)) for p, q in itertools.combinations(centres, 2)]
     assert min(d) >= MIN_SEPARATION - 1e-9 and weights.sum() == pytest.approx(1.0)
 

@@ -3,11 +3,18 @@
 Scene features (``colorlab.scene``) and casts of every training photo (cached by
 ``train.suggest_features``) are standardised and projected on their first ``--dims``
 principal axes (so the index is a few MB), unit-normalised and stored as float16 rows
-beside the casts. The number of neighbours and the softmax temperature are chosen by
-leave-one-out on the training photos themselves (each photo's suggestions from the
-others): the pair whose best of 4 casts lies closest to the photo's true cast. Val is not
-used. Written atomically to weights/suggest/CATEGORY.safetensors + .json (provenance,
-the command, the SHA-256 that ``load_index`` checks).
+beside the casts. The method's three knobs (how many neighbours, the softmax temperature
+over their similarity, and ``own_cast_sigma``, how far the model's own cast is trusted) are
+chosen together by leave-one-out on a fixed random subset of the training photos: each
+photo's looks are made exactly as ``suggest`` makes them (``choose_casts``, the category's
+lab model's own cast first) from the other photos, and the knobs whose best of 4 casts lies
+nearest the photo's true cast win. Val is not used. Written atomically to
+weights/suggest/CATEGORY.safetensors + .json (provenance, the command, the scores, the
+SHA-256 that ``load_index`` checks).
+
+One bias to know: the lab model was trained on these photos, so its own cast is closer to
+the truth here than on unseen photos, which favours a smaller sigma (trusting it more); the
+sidecar records the own cast's mean error on the subset.
 
     python -m train.suggest_index --category general [--dims 128] [--out weights/suggest]
 """
@@ -15,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import itertools
 import json
 import shlex
 import sys
@@ -22,17 +30,23 @@ import time
 from pathlib import Path
 
 import numpy as np
+import torch
 from safetensors.numpy import save_file
+from tqdm import tqdm
 
-from colorlab.checkpoints import sha256_file
+from colorlab.checkpoints import WEIGHTS_DIR, load_checkpoint, sha256_file
+from colorlab.imaging import load_image
+from colorlab.pipeline import grey_tensor
 from colorlab.scene import FEATURE_DIM, FEATURE_SIDE, POOLED
-from colorlab.suggestions import INDEX_DIR, CastIndex, weighted_kmeans
+from colorlab.suggestions import INDEX_DIR, CastIndex, choose_casts, own_cast
 
 from .suggest_features import CACHE, DATA_ROOT, cached
 
-NEIGHBOURS = (25, 50, 100)
-TEMPERATURES = (0.02, 0.05, 0.1)
+NEIGHBOURS = (50, 100, 200, 400, 800)
+TEMPERATURES = (0.05, 0.1, 0.2, 0.5)
+SIGMAS = (6.0, 8.0, 12.0, 16.0, 0.0)       # 0: the own cast does not reweight
 LOO_PHOTOS = 400          # training photos scored in the leave-one-out choice (a fixed random subset)
+LOO_K = 4                 # looks per photo in that score (the bar's K, and what the CLI is run with)
 
 
 def reduce(features: np.ndarray, dims: int) -> dict:
@@ -46,37 +60,62 @@ def reduce(features: np.ndarray, dims: int) -> dict:
             "projection": vt[:dims].T.astype(np.float32)}
 
 
-def build(features: np.ndarray, casts: np.ndarray, reduced: dict, neighbours: int, temperature: float) -> CastIndex:
+def build(features: np.ndarray, casts: np.ndarray, reduced: dict, neighbours: int, temperature: float,
+          own_cast_sigma: float = 0.0) -> CastIndex:
     """The index of ``features`` (N, D) and ``casts`` (N, 2) under the reduction ``reduced``."""
     dims = reduced["projection"].shape[1]
     index = CastIndex(dict(reduced, rows=np.zeros((1, dims), np.float32), casts=casts), {
-        "neighbours": neighbours, "temperature": temperature})
+        "neighbours": neighbours, "temperature": temperature, "own_cast_sigma": own_cast_sigma})
     index.rows = index.embed(features).astype(np.float16).astype(np.float32)   # as stored
     index.casts = casts.astype(np.float64)
     return index
 
 
-def best_of(index: CastIndex, features: np.ndarray, casts: np.ndarray, rows, k: int = 4) -> float:
-    """Mean over ``rows`` (indices into the index's own photos) of the distance from the true
-    cast to the nearest of k weighted k-means centres of its neighbours (itself left out)."""
-    d = []
-    for i in rows:
-        nb, w = index.neighbours_of(features[i:i + 1], exclude=i)
-        c = weighted_kmeans(nb, w, k)
-        d.append(np.hypot(*(c - casts[i]).T).min())
-    return float(np.mean(d))
+def own_casts(category: str, files: list, data: Path, cache: Path, weights_dir: Path) -> tuple[np.ndarray, str]:
+    """(The category's lab model's own cast (N, 2) of each training photo in ``files``, the
+    model's SHA-256), cached as .npy beside the features (keyed by the files and the model)."""
+    model = load_checkpoint(Path(weights_dir) / f"lab-{category}.safetensors")
+    key = hashlib.sha256(("\n".join(files) + model.meta.sha256).encode()).hexdigest()[:12]
+    path = Path(cache) / f"own-{category}-{key}.npy"
+    if path.is_file():
+        return np.load(path), model.meta.sha256
+    out = []
+    for name in tqdm(files, desc=f"own casts {category}", unit="img", file=sys.stderr):
+        grey = grey_tensor(np.asarray(load_image(Path(data) / category / "train" / name)))
+        with torch.inference_mode():
+            out.append(own_cast(model, grey)[0])
+    arr = np.array(out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.save(path.with_suffix(".tmp.npy"), arr)
+    path.with_suffix(".tmp.npy").replace(path)
+    return arr, model.meta.sha256
 
 
-def choose(features: np.ndarray, casts: np.ndarray, reduced: dict, seed: int = 0) -> tuple[dict, dict]:
-    """(The best {"neighbours", "temperature"} by leave-one-out, every option's score)."""
-    rows = np.random.default_rng(seed).permutation(len(features))[:LOO_PHOTOS]
+def loo_scores(index: CastIndex, casts: np.ndarray, rows: np.ndarray, own: np.ndarray,
+               sigmas=SIGMAS, k: int = LOO_K) -> dict:
+    """{sigma: mean over ``rows`` of the distance from the true cast to the nearest of the k
+    casts ``choose_casts`` gives from the photo's neighbours (itself left out; the query is
+    its own stored row) and its own cast ``own`` (len(rows), 2)}."""
+    d = {s: [] for s in sigmas}
+    for j, i in enumerate(rows):
+        nb, w = index.neighbours_of(index.rows[i], exclude=int(i), embedded=True)
+        for s in sigmas:
+            centres, _ = choose_casts(own[j], nb, w, k, sigma=s)
+            d[s].append(np.hypot(*(centres - casts[i]).T).min())
+    return {s: float(np.mean(v)) for s, v in d.items()}
+
+
+def choose(features: np.ndarray, casts: np.ndarray, reduced: dict, own: np.ndarray,
+           rows: np.ndarray) -> tuple[dict, dict]:
+    """(The best {"neighbours", "temperature", "own_cast_sigma"} by leave-one-out on ``rows``
+    with their own casts ``own``, every option's score keyed "neighbours,temperature,sigma")."""
     scores = {}
-    for n in NEIGHBOURS:
-        for t in TEMPERATURES:
-            scores[f"{n},{t}"] = best_of(build(features, casts, reduced, n, t), features, casts, rows)
+    for n, t in tqdm(list(itertools.product(NEIGHBOURS, TEMPERATURES)), desc="leave-one-out", file=sys.stderr):
+        for s, v in loo_scores(build(features, casts, reduced, n, t), casts, rows, own).items():
+            scores[f"{n},{t},{s}"] = v
     best = min(scores, key=scores.get)
-    n, t = best.split(",")
-    return {"neighbours": int(n), "temperature": float(t)}, scores
+    n, t, s = best.split(",")
+    return {"neighbours": int(n), "temperature": float(t), "own_cast_sigma": float(s)}, scores
 
 
 def write_index(index: CastIndex, out: Path, meta: dict) -> dict:
@@ -105,13 +144,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", type=Path, default=DATA_ROOT)
     ap.add_argument("--cache", type=Path, default=CACHE)
     ap.add_argument("--out", type=Path, default=INDEX_DIR)
+    ap.add_argument("--weights-dir", type=Path, default=WEIGHTS_DIR, help="where lab-CATEGORY is (its own casts)")
+    ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args(argv)
+    torch.set_num_threads(args.threads)
     data = cached(args.category, "train", args.data, args.cache)
     feats, casts = data["features"].astype(np.float64), data["casts"].astype(np.float64)
     reduced = reduce(feats, args.dims)
-    params, scores = choose(feats, casts, reduced)
-    print(f"{args.category}: leave-one-out best-of-4 cast distance by (neighbours, temperature): "
-          + ", ".join(f"{k} {v:.2f}" for k, v in scores.items()) + f"; chosen {params}", flush=True)
+    rows = np.random.default_rng(0).permutation(len(feats))[:LOO_PHOTOS]
+    own, model_sha = own_casts(args.category, [str(data["files"][i]) for i in rows], args.data,
+                               Path(args.cache).parent, args.weights_dir)
+    params, scores = choose(feats, casts, reduced, own, rows)
+    best = sorted(scores.items(), key=lambda kv: kv[1])[:5]
+    print(f"{args.category}: leave-one-out best-of-{LOO_K} cast distance, best five (neighbours,temperature,sigma): "
+          + ", ".join(f"{k} {v:.3f}" for k, v in best) + f"; chosen {params}", flush=True)
     index = build(feats, casts, reduced, **params)
     names = "\n".join(str(f) for f in data["files"]).encode()
     args_given = argv if argv is not None else sys.argv[1:]
@@ -122,7 +168,12 @@ def main(argv: list[str] | None = None) -> int:
         "train_files_sha256": hashlib.sha256(names).hexdigest(), "dims": args.dims, **params,
         "features": {"encoder": "ImageNet MobileNetV2, torchvision mobilenet_v2-b0353104.pth, frozen",
                      "pooled_layers": list(POOLED), "short_side": FEATURE_SIDE, "dim": FEATURE_DIM},
-        "leave_one_out_best_of_4_cast_distance": scores, "command": command,
+        "own_cast_model": {"name": f"lab-{args.category}", "sha256": model_sha,
+                           "mean_error_on_the_subset": float(np.hypot(*(own - casts[rows]).T).mean())},
+        "leave_one_out": {"photos": len(rows), "k": LOO_K, "seed": 0,
+                          "score": "mean CIE a, b distance from the true cast to the nearest suggested cast",
+                          "by_neighbours_temperature_sigma": scores},
+        "command": command,
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
     print(f"wrote {args.out / meta['file']} ({meta['size_bytes'] / 1e6:.2f} MB, sha256 {meta['sha256'][:12]})")
     return 0
