@@ -3,7 +3,8 @@ test_shipped.py regenerate the results in full).
 
 * every ``<!-- NAME:start -->`` block on any page is registered in ``docblocks.PAGES`` and lives
   on its page, once; every registered block is there;
-* hints and bench: regenerated from docs/hints_curve.json and bench/results.json and compared;
+* hints, bench and suggestions: regenerated from docs/hints_curve.json, bench/results.json and
+  docs/suggestions.json and compared;
 * results and headline (bootstrap intervals: too slow here): their stamp names the current
   sidecars and per-image scores, and their text is the generated one (no hand edits);
 * the pages generated whole: docs/claims.md by its stamp, bench/soak.md regenerated from its JSON.
@@ -58,6 +59,14 @@ def test_hostile_block_is_what_the_stored_run_gives():
     assert _blocks("hostile") == docblocks.demote_headings(hostile.render(data).rstrip("\n") + "\n"), (
         "docs/benchmarks.md's hostile block is not what bench/hostile.json gives: "
         "rerun `python -m bench.run --hostile`")
+
+
+def test_suggestions_block_is_what_the_stored_measurements_give():
+    from train import suggestions_report
+    data = json.loads((ROOT / "docs" / "suggestions.json").read_text())
+    assert _blocks("suggestions") == suggestions_report.readme_block(data), (
+        "the README's suggestions block is not what docs/suggestions.json gives: "
+        "rerun `python -m train.suggestions_report`")
 
 
 @pytest.mark.parametrize("name", ["results", "headline"])

@@ -17,6 +17,7 @@ BLOCK = re.compile(r"<!-- ([\w-]+):start -->\n?(.*?)<!-- \1:end -->", re.S)
 PAGES: dict[str, tuple[str, str]] = {
     "headline": ("README.md", "python -m train.report"),
     "results": ("docs/results.md", "python -m train.report"),
+    "suggestions": ("README.md", "python -m train.suggestions_report"),
     "hints": ("docs/hints.md", "python -m train.hints_curve"),
     "bench": ("docs/benchmarks.md", "python -m bench.run"),
     "hostile": ("docs/benchmarks.md", "python -m bench.run --hostile"),
