@@ -10,8 +10,9 @@ caches of the looks (scene features, point colours) are emptied before every run
 run pays for them as a new photo does.
 
 * colorize: ``colorlab.colorize`` (automatic) of the grey, the full 1-MP result;
-* suggest thumbnails: ``suggest(grey, k=K, size=256)`` and the K thumbnails encoded as WebP
-  (what the app's row of looks needs, Gradio's gallery format): the target, at most 1.5x;
+* suggest thumbnails: ``suggest(grey, k=K, size=SUGGEST_THUMB)`` (the app's 320 px, from
+  colorlab.serving.limits) and the K thumbnails encoded as WebP (what the app's row of looks
+  needs, Gradio's gallery format): the target, at most 1.5x;
 * suggest full: ``suggest(grey, k=K)``, K full-resolution looks (what the CLI writes);
 * CLI: full + PNGs: those looks written as PNGs as ``colorize --suggest K`` writes them (zlib
   level ``SUGGEST_PNG_LEVEL``), and at zlib 6 (PIL's default, what it wrote before);
@@ -38,11 +39,12 @@ from colorlab import suggestions
 from colorlab.cli import SUGGEST_PNG_LEVEL
 from colorlab.pipeline import grey_tensor
 from colorlab.scene import encoder
+from colorlab.serving.limits import SUGGEST_THUMB
 from colorlab.suggestions import load_index, suggest
 
 PHOTO = Path(__file__).resolve().parent.parent / "examples" / "general" / "007cfaa95e12.jpg"
 TARGET = 1.5
-THUMB = 256
+THUMB = SUGGEST_THUMB      # px, long side: what the app asks for
 
 
 def _cold() -> None:
