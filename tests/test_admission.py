@@ -63,16 +63,25 @@ def ev(client, session="s", group="inference"):
 def test_one_client_cannot_hold_more_than_its_share():
     mine = [ev("a", f"s{i}") for i in range(limits.PER_CLIENT_EVENTS)]
     with pytest.raises(Refused) as exc:
-        check_share(mine, 0, 0, False, total=len(mine))
+        check_share(mine, "new", "inference", total=len(mine))
     assert exc.value.status == 429 and f"{limits.RETRY_AFTER} s" in exc.value.message
-    check_share(mine[:-1], 0, 0, False, total=len(mine))           # one fewer: admitted
+    check_share(mine[:-1], "new", "inference", total=len(mine))           # one fewer: admitted
     with pytest.raises(Refused, match="This page"):
-        check_share(mine[:2], limits.PER_SESSION_EVENTS, 0, False, total=2)
+        check_share([ev("a", "s")] * limits.PER_SESSION_EVENTS, "s", "inference", total=2)
     with pytest.raises(Refused, match="one at a time"):
-        check_share(mine[:1], 0, limits.PER_CLIENT_COMPARES, True, total=1)
+        check_share([ev("a", "s", "compare")] * limits.PER_CLIENT_COMPARES, "s2", "compare", total=1)
     with pytest.raises(Refused, match="busy") as full:
-        check_share([], 0, 0, False, total=limits.QUEUE_SIZE)
+        check_share([], "s", "inference", total=limits.QUEUE_SIZE)
     assert full.value.status == 503
+
+
+def test_quick_updates_and_jobs_are_counted_apart():
+    jobs = [ev("a", "s")] * limits.PER_SESSION_EVENTS
+    check_share(jobs, "s", "1234", total=len(jobs))          # a quick update beside a full page of jobs
+    quick = [ev("a", "s", "1234")] * limits.PER_SESSION_QUICK
+    check_share(quick, "s", "inference", total=len(quick))   # and a job beside a page of updates
+    with pytest.raises(Refused, match="updates"):
+        check_share(quick, "s", "5678", total=len(quick))
 
 
 def test_a_newcomer_waits_for_one_job_of_each_other_client_not_a_flood():

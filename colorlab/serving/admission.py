@@ -8,9 +8,12 @@ everybody else, and the queue within a concurrency group is first come, first se
   ``MAX_BODY_BYTES`` (uploads: ``UPLOAD_BODY_BYTES``) with 413, from its Content-Length or,
   without one, as soon as the streamed body passes the limit; nothing larger is read.
 * ``FairShare.install(blocks)`` wraps the queue's ``push``: a client (its address; behind a
-  trusted proxy, the address the proxy saw) may have at most ``PER_CLIENT_EVENTS`` events
-  waiting or running, one session (browser tab) ``PER_SESSION_EVENTS``, and one client
-  ``PER_CLIENT_COMPARES`` Compare jobs. A refusal is HTTP 429 with ``Retry-After`` and a
+  trusted proxy, the address the proxy saw) may have at most ``PER_CLIENT_EVENTS`` jobs
+  (events of the CPU-gated groups, ``GATED_IDS``) waiting or running, one session (browser
+  tab) ``PER_SESSION_EVENTS``, and one client ``PER_CLIENT_COMPARES`` Compare jobs; its quick
+  UI updates (every other event: no gate, milliseconds) are capped apart
+  (``PER_CLIENT_QUICK``, ``PER_SESSION_QUICK``), so one page action's burst of them never
+  refuses the job it goes with. A refusal is HTTP 429 with ``Retry-After`` and a
   message that says why and when to retry. An admitted event is placed in its group's queue
   by *rounds*: behind every client's first waiting event, then every client's second, and so
   on, so a newcomer's job waits for at most one job of each other client, not a flood of them.
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import logging
 import os
 
 from .limits import (
@@ -30,14 +34,19 @@ from .limits import (
     MAX_BODY_BYTES,
     PER_CLIENT_COMPARES,
     PER_CLIENT_EVENTS,
+    PER_CLIENT_QUICK,
     PER_SESSION_EVENTS,
+    PER_SESSION_QUICK,
     QUEUE_SIZE,
     RETRY_AFTER,
     UPLOAD_BODY_BYTES,
 )
 
+log = logging.getLogger("colorlab.admission")   # every decision at DEBUG, every refusal at INFO
 TRUSTED_PROXIES_ENV = "COLORLAB_TRUSTED_PROXIES"   # comma-separated addresses, or "*" (behind a Space's proxy)
 COMPARE_ID = "compare"
+INFERENCE_ID = "inference"                # the one-model jobs' group (colorlab.ui.common.INFERENCE)
+GATED_IDS = frozenset({INFERENCE_ID, COMPARE_ID})   # groups whose events wait for the CPU gate
 
 
 # ---------------------------------------------------------------- request bodies
@@ -141,23 +150,31 @@ class Refused(Exception):
         self.status, self.message = status, message
 
 
-def check_share(mine: list, same_session: int, compares: int, is_compare: bool, total: int,
-                queue_size: int = QUEUE_SIZE) -> None:
-    """Raise ``Refused`` if one more event from this client would exceed a limit. ``mine``:
-    the client's events waiting or running; ``same_session``: those of this session;
-    ``compares``: the client's Compare jobs; ``total``: every waiting event."""
+def is_job(concurrency_id) -> bool:
+    """Whether an event of this concurrency group is a job (waits for the CPU gate)."""
+    return concurrency_id in GATED_IDS
+
+
+def check_share(mine: list, session: str, group, total: int, queue_size: int = QUEUE_SIZE) -> None:
+    """Raise ``Refused`` if one more event of concurrency group ``group`` from session
+    ``session`` of this client would exceed a limit. ``mine``: the client's events waiting or
+    running (each with ``session_hash`` and ``concurrency_id``); ``total``: every waiting event.
+    Jobs and quick updates are counted apart, each against its own caps."""
     wait = f"Please try again in {RETRY_AFTER} s."
     if total >= queue_size:
         raise Refused(503, f"The server is busy ({total} jobs waiting). {wait}")
-    if is_compare and compares >= PER_CLIENT_COMPARES:
+    job = is_job(group)
+    if group == COMPARE_ID and sum(1 for e in mine if e.concurrency_id == COMPARE_ID) >= PER_CLIENT_COMPARES:
         raise Refused(429, f"You already have a comparison of every model running or waiting; one at a time. "
                            f"Try again when it has finished (or in {RETRY_AFTER} s).")
-    if same_session >= PER_SESSION_EVENTS:
-        raise Refused(429, f"This page already has {same_session} jobs running or waiting (the limit is "
-                           f"{PER_SESSION_EVENTS}). {wait}")
-    if len(mine) >= PER_CLIENT_EVENTS:
-        raise Refused(429, f"Your address already has {len(mine)} jobs running or waiting (the limit is "
-                           f"{PER_CLIENT_EVENTS}). {wait}")
+    kind = [e for e in mine if is_job(e.concurrency_id) == job]
+    same_session = sum(1 for e in kind if e.session_hash == session)
+    per_session, per_client = (PER_SESSION_EVENTS, PER_CLIENT_EVENTS) if job else (PER_SESSION_QUICK, PER_CLIENT_QUICK)
+    what = "jobs running or waiting" if job else "updates waiting"
+    if same_session >= per_session:
+        raise Refused(429, f"This page already has {same_session} {what} (the limit is {per_session}). {wait}")
+    if len(kind) >= per_client:
+        raise Refused(429, f"Your address already has {len(kind)} {what} (the limit is {per_client}). {wait}")
 
 
 def fair_position(queue: list, key_of, key: str) -> int:
@@ -194,15 +211,16 @@ class FairShare:
             waiting = [e for q in queue.event_queue_per_concurrency_id.values() for e in q.queue]
             running = [e for job in queue.active_jobs if job for e in job]
             mine = [e for e in waiting + running if self.key(e) == key]
+            group = getattr(fn, "concurrency_id", None)
             try:
-                check_share(mine, sum(1 for e in mine if e.session_hash == body.session_hash),
-                            sum(1 for e in mine if e.concurrency_id == COMPARE_ID),
-                            fn is not None and fn.concurrency_id == COMPARE_ID, len(waiting), queue.max_size or
-                            QUEUE_SIZE)
+                check_share(mine, body.session_hash, group, len(waiting), queue.max_size or QUEUE_SIZE)
             except Refused as exc:
                 self.refusals += 1
+                log.info("refused %s (%s) session=%s: %s", _name_of(fn), group, body.session_hash, exc.message)
                 from fastapi import HTTPException
                 raise HTTPException(exc.status, exc.message, headers={"Retry-After": str(RETRY_AFTER)}) from None
+            log.debug("admitted %s (%s) session=%s holding %d (client %d)", _name_of(fn), group, body.session_hash,
+                      sum(1 for e in mine if e.session_hash == body.session_hash), len(mine))
             success, event_id, state = await original(body, request, username)
             if success and state == "success":
                 self._reorder(queue, event_id, key)
@@ -230,6 +248,10 @@ def _fn_of(blocks, body):
         return None
 
 
+def _name_of(fn) -> str:
+    return getattr(getattr(fn, "fn", None), "__name__", None) or "?"
+
+
 def launch_options() -> dict:
     """Keyword arguments for ``Blocks.launch`` that apply these limits (with ``limits``): the
     body limit as middleware, Gradio's own upload limit, no monitoring endpoints, no error
@@ -241,5 +263,5 @@ def launch_options() -> dict:
             "app_kwargs": {"middleware": [Middleware(BodyLimit)]}}
 
 
-__all__ = ["COMPARE_ID", "COMPARE_SLOTS", "BodyLimit", "FairShare", "Refused", "body_limit_for", "check_share",
-           "client_key", "fair_position", "launch_options"]
+__all__ = ["COMPARE_ID", "COMPARE_SLOTS", "GATED_IDS", "INFERENCE_ID", "BodyLimit", "FairShare", "Refused",
+           "body_limit_for", "check_share", "client_key", "fair_position", "is_job", "launch_options"]

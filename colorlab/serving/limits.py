@@ -49,8 +49,15 @@ UPLOAD_BODY_BYTES = MAX_UPLOAD_BYTES + 1 * MB   # an upload request: the file pl
 # ---------------------------------------------------------------- queue and fair share
 CONCURRENCY = _env_int("COLORLAB_CONCURRENCY", 1)       # inference jobs at once (the CPU gate's slots)
 QUEUE_SIZE = _env_int("COLORLAB_QUEUE_SIZE", 64)        # events waiting, all clients together
-PER_SESSION_EVENTS = 3         # one browser tab (Gradio session): events waiting or running at once
-PER_CLIENT_EVENTS = 6          # one client address (all its tabs and sessions): events waiting or running
+# Jobs (events that wait for the CPU gate: a colorization, the looks, a click's colours, a
+# Compare) waiting or running at once. One upload, a category change and a click on the photo
+# hold four of them in one tab while the gate is busy (measured, docs/space.md), so a tab may
+# hold five; quick UI updates (the hint table, the controls: milliseconds, no gate) are counted
+# apart, so that an honest page's burst of them never takes a job's place.
+PER_SESSION_EVENTS = 5         # one browser tab (Gradio session)
+PER_CLIENT_EVENTS = 6          # one client address (all its tabs and sessions)
+PER_SESSION_QUICK = 6          # quick UI updates of one tab (one hints edit fires three at once)
+PER_CLIENT_QUICK = 8           # quick UI updates of one address
 # Quick jobs Gradio lets into their handlers at once, where they wait for the CPU gate (holding
 # no photo: it is decoded inside the gate). More than one client's share, so that a flooding
 # client cannot hold them all and a newcomer reaches the gate, where small jobs go first.

@@ -102,9 +102,10 @@ def launch() -> None:
     jobs, then ``build()`` and Gradio's server (blocks until stopped)."""
     scratch()   # this instance's private folder (app.py makes it before Gradio is imported)
     if os.environ.get("COLORLAB_GATE_LOG"):   # every job's time at the CPU gate (bench/hostile.py reads it)
-        gate_log = logging.getLogger("colorlab.gate")
-        gate_log.setLevel(logging.DEBUG)
-        gate_log.addHandler(logging.StreamHandler())
+        for name in ("colorlab.gate", "colorlab.admission"):   # ... and every admission decision
+            gate_log = logging.getLogger(name)
+            gate_log.setLevel(logging.DEBUG)
+            gate_log.addHandler(logging.StreamHandler())
     tune_malloc()
     start_trimmer()
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)

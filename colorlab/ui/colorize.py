@@ -330,7 +330,7 @@ def tab() -> Inputs:
     run_in = [usable, *inputs.colorize()]
     shown_run = [*outputs, download_note]     # what a run in the page sets
     # a new photo: read (a bad file changes nothing but the status line), cleaned, colorized
-    image.change(load_photo, image, [usable, status, shown], api_name=False, show_progress="hidden").then(
+    image.change(load_photo, image, [usable, status, shown], api_name=False, show_progress="hidden", **INFERENCE).then(
         new_photo, [usable, image, hints_json], [hints_json, carried, keep, *outputs, download_note, hints.history],
         api_name=False, show_progress="hidden").then(
         auto_colorize, run_in, shown_run, **ui_run)

@@ -16,14 +16,14 @@ from ..checkpoints import list_checkpoints
 from ..hints import from_json
 from ..imaging import image_pixels
 from ..serving import limits, runs, uploads
-from ..serving.admission import client_key
+from ..serving.admission import INFERENCE_ID, client_key
 from ..serving.errors import public_message
 from ..serving.scheduling import CpuGate
 from ..serving.scratch import Scratch, instance_root
 
 GATE = CpuGate(limits.CONCURRENCY)   # quick jobs go ahead of Compare's next model (colorlab.serving.scheduling)
 # quick jobs wait for the CPU at the gate (small ones first), not in Gradio's queue
-INFERENCE = {"concurrency_id": "inference", "concurrency_limit": limits.INFERENCE_WORKERS}
+INFERENCE = {"concurrency_id": INFERENCE_ID, "concurrency_limit": limits.INFERENCE_WORKERS}
 
 
 def run_settings(render_size, saturation, hints_json) -> runs.RunSettings:
@@ -74,6 +74,7 @@ def gated(fn):
                      given.get("hints_json", ""))
         with GATE.quick(big=big, name=fn.__name__, client=client()):
             return fn(*args, **kwargs)
+    wrapper.colorlab_gated = True   # wire it with INFERENCE: admission counts the gated groups as jobs
     return wrapper
 
 

@@ -18,7 +18,7 @@ import gradio as gr
 from ..hints import from_json
 from ..serving import hint_editor, limits
 from ..serving import tint as tints
-from .common import gated, png, scratch_dir, user_errors
+from .common import INFERENCE, gated, png, scratch_dir, user_errors
 
 
 def _after(result):
@@ -126,8 +126,8 @@ class TintPanel:
         self.tint_strength.release(strengthen, [self.tint_strength, self.cast, self.chosen, self.tint_on, h], h,
                                    **edit)
         h.change(follow, [h, self.cast, self.chosen, self.tint_strength], [self.chosen, self.tint_strength], **edit)
-        self.tint_photo.upload(from_photo, [self.tint_photo, result],
-                               [self.waiting, self.note, self.preview, self.offer], **edit)
+        self.tint_photo.upload(from_photo, [self.tint_photo, result],    # decoded in the CPU gate: a job
+                               [self.waiting, self.note, self.preview, self.offer], **edit, **INFERENCE)
         self.apply_btn.click(apply, [self.waiting, h], [h, self.tint_on, self.tint_colour, self.tint_strength,
                                                         self.chosen, self.offer], **edit)
 
