@@ -7,12 +7,13 @@ from __future__ import annotations
 import re
 import threading
 import time
+from contextlib import closing
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from apphelp import ROOT, colour_photo
+from apphelp import ROOT, browser_test, colour_photo
 from colorlab.serving import limits
 from colorlab.tools import appserver
 
@@ -137,3 +138,47 @@ def test_a_flooding_client_cannot_delay_or_refuse_another_clients_colorize(serve
             t.join(300)
     assert any("429" in r for r in refused), refused[:3]          # the flood was held to its share
     assert max(seconds) < HONEST_LIMIT_S, (seconds, len(done), len(refused))
+
+
+@browser_test
+def test_a_visitor_who_uploads_then_changes_category_and_clicks_is_not_refused_under_load(server, tmp_path):
+    """Other visitors keep the CPU gate busy (three addresses, two small Colorize calls each at
+    all times); one tab opens the hints, uploads a face, ticks "faces" and clicks the photo at
+    once, before its colorization has run. Every step is admitted: the result is lab-faces'
+    and the hint is placed, with no error (before: the category change and the click were
+    refused by the per-tab cap of 3 events, silently, and lab-general's result stayed)."""
+    from apphelp import chromium
+    url, tmp = server
+    photo = sorted((ROOT / "examples" / "faces").glob("*.jpg"))[0]
+    stop = threading.Event()
+
+    def busy(ip):
+        c = client(url, tmp, ip)
+        while not stop.is_set():
+            try:
+                c.predict(handle_file(str(photo)), "lab", "general", 0, 1.0, "", api_name="/colorize")
+            except Exception:   # noqa: BLE001 - the load only has to keep the gate busy
+                time.sleep(0.2)
+
+    threads = [threading.Thread(target=busy, args=(f"10.77.0.{k % 3 + 1}",), daemon=True) for k in range(6)]
+    for t in threads:
+        t.start()
+    try:
+        time.sleep(5)                       # the gate busy before the visitor arrives
+        with chromium() as browser, closing(browser.new_page(viewport={"width": 1280, "height": 1400})) as page:
+            page.set_default_timeout(120_000)
+            page.goto(url)
+            page.locator("#hints-box").get_by_text("Colour hints (optional)").first.click()
+            page.locator("#upload input[type=file]").set_input_files(str(photo))
+            page.wait_for_function("() => { const i = document.querySelector('#preview img');"
+                                   " return i && i.complete && i.naturalWidth > 0; }")
+            page.get_by_label("faces").check()          # at once: the upload's colorization still waits
+            box = page.locator("#preview img").bounding_box()
+            page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5)
+            page.wait_for_function("() => document.querySelector('#colorize-status').innerText.includes('lab-faces')")
+            page.wait_for_function("() => document.querySelector('#hints-json textarea').value.includes('points')")
+            assert page.locator(".toast-body").count() == 0, page.locator(".toast-body").all_inner_texts()
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(120)
