@@ -35,7 +35,7 @@ def test_choose_returns_the_best_scored_knobs(monkeypatch):
     monkeypatch.setattr(si, "NEIGHBOURS", (5, 60))
     monkeypatch.setattr(si, "TEMPERATURES", (0.1,))
     rows = np.arange(0, len(feats), 3)
-    params, scores = si.choose(feats, casts, si.reduce(feats, 8), own[rows], rows)
+    params, scores = si.choose(feats, casts, si.reduce(feats, 8), [own[rows], own[rows] + 1.0], rows)
     assert len(scores) == 2 * len(si.SIGMAS)
     assert scores[f"{params['neighbours']},{params['temperature']},{params['own_cast_sigma']}"] == min(scores.values())
     # with 5 neighbours all of one kind, a single look is near: fewer, closer neighbours win here

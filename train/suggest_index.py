@@ -6,15 +6,16 @@ principal axes (so the index is a few MB), unit-normalised and stored as float16
 beside the casts. The method's three knobs (how many neighbours, the softmax temperature
 over their similarity, and ``own_cast_sigma``, how far the model's own cast is trusted) are
 chosen together by leave-one-out on a fixed random subset of the training photos: each
-photo's looks are made exactly as ``suggest`` makes them (``choose_casts``, the category's
-lab model's own cast first) from the other photos, and the knobs whose best of 4 casts lies
-nearest the photo's true cast win. Val is not used. Written atomically to
+photo's looks are made exactly as ``suggest`` makes them (``choose_casts``, a model's own
+cast first) from the other photos, and the knobs whose best of 4 casts lies nearest the
+photo's true cast win, on average over the category's hint-aware models (the index serves
+all three spaces' models, each with its own cast). Val is not used. Written atomically to
 weights/suggest/CATEGORY.safetensors + .json (provenance, the command, the scores, the
 SHA-256 that ``load_index`` checks).
 
-One bias to know: the lab model was trained on these photos, so its own cast is closer to
-the truth here than on unseen photos, which favours a smaller sigma (trusting it more); the
-sidecar records the own cast's mean error on the subset.
+One bias to know: the models were trained on these photos, so their own casts are closer to
+the truth here than on unseen photos, which favours a smaller sigma (trusting them more);
+the sidecar records each own cast's mean error on the subset.
 
     python -m train.suggest_index --category general [--dims 128] [--out weights/suggest]
 """
@@ -34,7 +35,7 @@ import torch
 from safetensors.numpy import save_file
 from tqdm import tqdm
 
-from colorlab.checkpoints import WEIGHTS_DIR, load_checkpoint, sha256_file
+from colorlab.checkpoints import WEIGHTS_DIR, list_checkpoints, load_checkpoint, sha256_file
 from colorlab.imaging import load_image
 from colorlab.pipeline import grey_tensor
 from colorlab.scene import FEATURE_DIM, FEATURE_SIDE, POOLED
@@ -71,24 +72,30 @@ def build(features: np.ndarray, casts: np.ndarray, reduced: dict, neighbours: in
     return index
 
 
-def own_casts(category: str, files: list, data: Path, cache: Path, weights_dir: Path) -> tuple[np.ndarray, str]:
-    """(The category's lab model's own cast (N, 2) of each training photo in ``files``, the
-    model's SHA-256), cached as .npy beside the features (keyed by the files and the model)."""
-    model = load_checkpoint(Path(weights_dir) / f"lab-{category}.safetensors")
-    key = hashlib.sha256(("\n".join(files) + model.meta.sha256).encode()).hexdigest()[:12]
-    path = Path(cache) / f"own-{category}-{key}.npy"
+def hint_aware(category: str, weights_dir: Path = WEIGHTS_DIR) -> list:
+    """The sidecars (``CheckpointMeta``) of ``category``'s hint-aware checkpoints: the models
+    its index serves."""
+    return [m for m in list_checkpoints(weights_dir) if m.category == category and m.arch_kwargs.get("hint_channels")]
+
+
+def own_casts(meta, files: list, data: Path, cache: Path, weights_dir: Path) -> np.ndarray:
+    """The own cast (N, 2) the checkpoint ``meta`` gives each training photo in ``files`` (of
+    its category), cached as .npy beside the features (keyed by the files and the checkpoint)."""
+    key = hashlib.sha256(("\n".join(files) + meta.sha256).encode()).hexdigest()[:12]
+    path = Path(cache) / f"own-{meta.name}-{key}.npy"
     if path.is_file():
-        return np.load(path), model.meta.sha256
+        return np.load(path)
+    model = load_checkpoint(Path(weights_dir) / meta.file)
     out = []
-    for name in tqdm(files, desc=f"own casts {category}", unit="img", file=sys.stderr):
-        grey = grey_tensor(np.asarray(load_image(Path(data) / category / "train" / name)))
+    for name in tqdm(files, desc=f"own casts {meta.name}", unit="img", file=sys.stderr):
+        grey = grey_tensor(np.asarray(load_image(Path(data) / meta.category / "train" / name)))
         with torch.inference_mode():
             out.append(own_cast(model, grey)[0])
     arr = np.array(out)
     path.parent.mkdir(parents=True, exist_ok=True)
     np.save(path.with_suffix(".tmp.npy"), arr)
     path.with_suffix(".tmp.npy").replace(path)
-    return arr, model.meta.sha256
+    return arr
 
 
 def loo_scores(index: CastIndex, casts: np.ndarray, rows: np.ndarray, own: np.ndarray,
@@ -105,14 +112,17 @@ def loo_scores(index: CastIndex, casts: np.ndarray, rows: np.ndarray, own: np.nd
     return {s: float(np.mean(v)) for s, v in d.items()}
 
 
-def choose(features: np.ndarray, casts: np.ndarray, reduced: dict, own: np.ndarray,
+def choose(features: np.ndarray, casts: np.ndarray, reduced: dict, owns: list,
            rows: np.ndarray) -> tuple[dict, dict]:
-    """(The best {"neighbours", "temperature", "own_cast_sigma"} by leave-one-out on ``rows``
-    with their own casts ``own``, every option's score keyed "neighbours,temperature,sigma")."""
+    """(The best {"neighbours", "temperature", "own_cast_sigma"} by leave-one-out on ``rows``,
+    every option's score keyed "neighbours,temperature,sigma": the mean of ``loo_scores`` over
+    ``owns``, one array (len(rows), 2) of own casts per model the index serves)."""
     scores = {}
     for n, t in tqdm(list(itertools.product(NEIGHBOURS, TEMPERATURES)), desc="leave-one-out", file=sys.stderr):
-        for s, v in loo_scores(build(features, casts, reduced, n, t), casts, rows, own).items():
-            scores[f"{n},{t},{s}"] = v
+        index = build(features, casts, reduced, n, t)
+        each = [loo_scores(index, casts, rows, own) for own in owns]
+        for s in SIGMAS:
+            scores[f"{n},{t},{s}"] = float(np.mean([e[s] for e in each]))
     best = min(scores, key=scores.get)
     n, t, s = best.split(",")
     return {"neighbours": int(n), "temperature": float(t), "own_cast_sigma": float(s)}, scores
@@ -144,7 +154,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", type=Path, default=DATA_ROOT)
     ap.add_argument("--cache", type=Path, default=CACHE)
     ap.add_argument("--out", type=Path, default=INDEX_DIR)
-    ap.add_argument("--weights-dir", type=Path, default=WEIGHTS_DIR, help="where lab-CATEGORY is (its own casts)")
+    ap.add_argument("--weights-dir", type=Path, default=WEIGHTS_DIR,
+                    help="where the category's hint-aware checkpoints are (their own casts)")
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -152,9 +163,12 @@ def main(argv: list[str] | None = None) -> int:
     feats, casts = data["features"].astype(np.float64), data["casts"].astype(np.float64)
     reduced = reduce(feats, args.dims)
     rows = np.random.default_rng(0).permutation(len(feats))[:LOO_PHOTOS]
-    own, model_sha = own_casts(args.category, [str(data["files"][i]) for i in rows], args.data,
-                               Path(args.cache).parent, args.weights_dir)
-    params, scores = choose(feats, casts, reduced, own, rows)
+    models = hint_aware(args.category, args.weights_dir)
+    if not models:
+        raise SystemExit(f"no hint-aware {args.category} checkpoint in {args.weights_dir}: their own casts are needed")
+    subset = [str(data["files"][i]) for i in rows]
+    owns = [own_casts(m, subset, args.data, Path(args.cache).parent, args.weights_dir) for m in models]
+    params, scores = choose(feats, casts, reduced, owns, rows)
     best = sorted(scores.items(), key=lambda kv: kv[1])[:5]
     print(f"{args.category}: leave-one-out best-of-{LOO_K} cast distance, best five (neighbours,temperature,sigma): "
           + ", ".join(f"{k} {v:.3f}" for k, v in best) + f"; chosen {params}", flush=True)
@@ -168,8 +182,9 @@ def main(argv: list[str] | None = None) -> int:
         "train_files_sha256": hashlib.sha256(names).hexdigest(), "dims": args.dims, **params,
         "features": {"encoder": "ImageNet MobileNetV2, torchvision mobilenet_v2-b0353104.pth, frozen",
                      "pooled_layers": list(POOLED), "short_side": FEATURE_SIDE, "dim": FEATURE_DIM},
-        "own_cast_model": {"name": f"lab-{args.category}", "sha256": model_sha,
-                           "mean_error_on_the_subset": float(np.hypot(*(own - casts[rows]).T).mean())},
+        "own_cast_models": [{"name": m.name, "sha256": m.sha256,
+                             "mean_error_on_the_subset": float(np.hypot(*(own - casts[rows]).T).mean())}
+                            for m, own in zip(models, owns)],
         "leave_one_out": {"photos": len(rows), "k": LOO_K, "seed": 0,
                           "score": "mean CIE a, b distance from the true cast to the nearest suggested cast",
                           "by_neighbours_temperature_sigma": scores},
