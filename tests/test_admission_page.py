@@ -78,3 +78,15 @@ def test_a_flooding_tab_is_still_refused_with_a_clear_message(demo):
         push(held, ["click_photo"] * 20, by_name, session="another tab")
     with pytest.raises(Refused, match=f"Your address already has {limits.PER_CLIENT_QUICK} updates"):
         push(held, ["after_edit"] * 20, by_name, session="another tab")
+
+
+def test_a_change_made_while_a_colorization_waits_is_run_after_it_not_dropped(demo):
+    """Gradio's default trigger mode ("once") drops an event whose last run is still pending: a
+    second category ticked while the first one's colorization waited for the gate was never
+    colorized. The colorizations that follow a change, and the menus, run the last change."""
+    modes = {}
+    for fn in demo.fns.values():
+        if fn.fn is not None:
+            modes.setdefault(fn.fn.__name__, set()).add(fn.trigger_mode)
+    assert modes["auto_colorize"] == {"always_last"}, modes["auto_colorize"]
+    assert modes["model_changed"] == modes["design_changed"] == {"always_last"}

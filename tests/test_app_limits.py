@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from contextlib import closing
+from contextlib import closing, contextmanager
 
 import numpy as np
 import pytest
@@ -140,23 +140,22 @@ def test_a_flooding_client_cannot_delay_or_refuse_another_clients_colorize(serve
     assert max(seconds) < HONEST_LIMIT_S, (seconds, len(done), len(refused))
 
 
-@browser_test
-def test_a_visitor_who_uploads_then_changes_category_and_clicks_is_not_refused_under_load(server, tmp_path):
-    """Other visitors keep the CPU gate busy (three addresses, two small Colorize calls each at
-    all times); one tab opens the hints, uploads a face, ticks "faces" and clicks the photo at
-    once, before its colorization has run. Every step is admitted: the result is lab-faces'
-    and the hint is placed, with no error (before: the category change and the click were
-    refused by the per-tab cap of 3 events, silently, and lab-general's result stayed)."""
+FACE = sorted((ROOT / "examples" / "faces").glob("*.jpg"))[0]
+STATUS_HAS = "() => document.querySelector('#colorize-status').innerText.includes('{}')"
+
+
+@contextmanager
+def page_under_load(url, tmp):
+    """A Chromium page of the app (1280x1400) while other visitors keep the CPU gate busy:
+    three addresses, two small Colorize calls each at all times, started 5 s before."""
     from apphelp import chromium
-    url, tmp = server
-    photo = sorted((ROOT / "examples" / "faces").glob("*.jpg"))[0]
     stop = threading.Event()
 
     def busy(ip):
         c = client(url, tmp, ip)
         while not stop.is_set():
             try:
-                c.predict(handle_file(str(photo)), "lab", "general", 0, 1.0, "", api_name="/colorize")
+                c.predict(handle_file(str(FACE)), "lab", "general", 0, 1.0, "", api_name="/colorize")
             except Exception:   # noqa: BLE001 - the load only has to keep the gate busy
                 time.sleep(0.2)
 
@@ -164,21 +163,57 @@ def test_a_visitor_who_uploads_then_changes_category_and_clicks_is_not_refused_u
     for t in threads:
         t.start()
     try:
-        time.sleep(5)                       # the gate busy before the visitor arrives
+        time.sleep(5)
         with chromium() as browser, closing(browser.new_page(viewport={"width": 1280, "height": 1400})) as page:
-            page.set_default_timeout(120_000)
+            page.set_default_timeout(60_000)
             page.goto(url)
-            page.locator("#hints-box").get_by_text("Colour hints (optional)").first.click()
-            page.locator("#upload input[type=file]").set_input_files(str(photo))
-            page.wait_for_function("() => { const i = document.querySelector('#preview img');"
-                                   " return i && i.complete && i.naturalWidth > 0; }")
-            page.get_by_label("faces").check()          # at once: the upload's colorization still waits
-            box = page.locator("#preview img").bounding_box()
-            page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5)
-            page.wait_for_function("() => document.querySelector('#colorize-status').innerText.includes('lab-faces')")
-            page.wait_for_function("() => document.querySelector('#hints-json textarea').value.includes('points')")
-            assert page.locator(".toast-body").count() == 0, page.locator(".toast-body").all_inner_texts()
+            yield page
     finally:
         stop.set()
         for t in threads:
             t.join(120)
+
+
+def wait_status(page, text: str) -> None:
+    """Wait until the Colorize status line names ``text``; on a timeout fail with what it says."""
+    try:
+        page.wait_for_function(STATUS_HAS.format(text))
+    except Exception:   # noqa: BLE001 - playwright's TimeoutError: say what the page shows instead
+        pytest.fail(f"waited for {text!r}; the status line says {page.inner_text('#colorize-status')!r}")
+
+
+def upload_face(page) -> None:
+    page.locator("#upload input[type=file]").set_input_files(str(FACE))
+    page.wait_for_function("() => { const i = document.querySelector('#preview img');"
+                           " return i && i.complete && i.naturalWidth > 0; }")
+
+
+@browser_test
+def test_a_visitor_who_uploads_then_changes_category_and_clicks_is_not_refused_under_load(server):
+    """One tab opens the hints, uploads a face, ticks "faces" and clicks the photo at once,
+    before its colorization has run, while the gate is busy. Every step is admitted: the
+    result is lab-faces' and the hint is placed, with no error (before: the category change
+    and the click were refused by the per-tab cap of 3 events, silently, and lab-general's
+    result stayed)."""
+    with page_under_load(*server) as page:
+        page.locator("#hints-box").get_by_text("Colour hints (optional)").first.click()
+        upload_face(page)
+        page.get_by_label("faces").check()          # at once: the upload's colorization still waits
+        box = page.locator("#preview img").bounding_box()
+        page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5)
+        wait_status(page, "lab-faces")
+        page.wait_for_function("() => document.querySelector('#hints-json textarea').value.includes('points')")
+        assert page.locator(".toast-body").count() == 0, page.locator(".toast-body").all_inner_texts()
+
+
+@browser_test
+def test_two_quick_category_changes_end_on_the_last_ones_model_under_load(server):
+    """Under a busy gate a visitor ticks "faces" and then, while that colorization waits,
+    "landscapes": the page ends on lab-landscapes' result, not on faces' with landscapes ticked."""
+    with page_under_load(*server) as page:
+        upload_face(page)
+        wait_status(page, "lab-general")
+        page.get_by_label("faces").check()
+        page.get_by_label("landscapes").check()
+        wait_status(page, "lab-landscapes")
+        assert page.locator(".toast-body").count() == 0, page.locator(".toast-body").all_inner_texts()

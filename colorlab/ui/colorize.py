@@ -328,23 +328,27 @@ def tab() -> Inputs:
     outputs = [slider, download, metrics, status]
     ui_run = {"api_name": False, "show_progress_on": [slider], **INFERENCE}   # a failure: the status line only
     run_in = [usable, *inputs.colorize()]
+    # a colorization that follows a change (photo, model, hints kept, look): a change made while
+    # the last one waits for the CPU runs once it ends ("always_last"; Gradio's default "once"
+    # dropped it, and the page showed the first model's result with the second one ticked)
+    rerun = {**ui_run, "trigger_mode": "always_last"}
     shown_run = [*outputs, download_note]     # what a run in the page sets
     # a new photo: read (a bad file changes nothing but the status line), cleaned, colorized
     image.change(load_photo, image, [usable, status, shown], api_name=False, show_progress="hidden", **INFERENCE).then(
         new_photo, [usable, image, hints_json], [hints_json, carried, keep, *outputs, download_note, hints.history],
         api_name=False, show_progress="hidden").then(
-        auto_colorize, run_in, shown_run, **ui_run)
+        auto_colorize, run_in, shown_run, **rerun)
     keep.click(lambda c: (c, gr.update(visible=False)), carried, [hints_json, keep], api_name=False).then(
-        auto_colorize, run_in, shown_run, **ui_run)
+        auto_colorize, run_in, shown_run, **rerun)
     hints.wire(image, shown, inputs.run(), slider)
     looks.wire(status, inputs.colorize(), lambda picked: picked.then(   # a look picked: the photo recolorized
-        auto_colorize, run_in, shown_run, **ui_run))
+        auto_colorize, run_in, shown_run, **rerun))
     # a change of model colorizes again (the menus keep each other consistent first)
     for menu in (space, category):
-        menu.input(model_changed, [space, category, design], design, api_name=False).then(
-            auto_colorize, run_in, shown_run, **ui_run)
-    design.input(design_changed, design, [space, category], api_name=False).then(
-        auto_colorize, run_in, shown_run, **ui_run)
+        menu.input(model_changed, [space, category, design], design, api_name=False, trigger_mode="always_last").then(
+            auto_colorize, run_in, shown_run, **rerun)
+    design.input(design_changed, design, [space, category], api_name=False, trigger_mode="always_last").then(
+        auto_colorize, run_in, shown_run, **rerun)
     run.click(press_colorize, inputs.colorize(), shown_run, **ui_run)
     # one Download button: a large photo's full-resolution PNG is made when it is pressed
     download.click(download_png, [*inputs.colorize(), download], [download, download_note, made], api_name=False,
