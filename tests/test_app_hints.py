@@ -104,9 +104,8 @@ def test_click_on_the_photo_places_a_hint_that_colours_the_output(app, browser):
     with app_page(browser, app, 1280, 1400) as page:
         page.locator("#upload input[type=file]").set_input_files(str(PHOTO))
         page.wait_for_function(PREVIEW_READY)
-        # the upload's own colorization first: a tab has at most PER_SESSION_EVENTS events at once,
-        # and a category change and a click sent while it ran were refused on a loaded machine (the
-        # page then kept lab-general's result with faces ticked)
+        # the upload's own colorization first, so that "plain" below is lab-faces' (the flow at once,
+        # under a busy gate, is test_app_limits' visitor test)
         page.wait_for_function("() => document.querySelector('#colorize-status').innerText.includes('lab-general')")
         page.get_by_label("faces").check()      # a model change colorizes again, with no click
         page.wait_for_function("() => document.querySelector('#colorize-status').innerText.includes('lab-faces')")
