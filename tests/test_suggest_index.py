@@ -25,7 +25,7 @@ def test_reweighting_by_a_good_own_cast_brings_the_looks_nearer_the_truth():
     feats, casts, own = _scenes()
     index = si.build(feats, casts, si.reduce(feats, 8), neighbours=60, temperature=0.5)
     rows = np.arange(0, len(feats), 2)
-    scores = si.loo_scores(index, casts, rows, own[rows], sigmas=(6.0, 0.0))
+    scores = si.loo_scores(index, casts, rows, [own[rows]], sigmas=(6.0, 0.0))
     # the neighbours (60 of 89) span two kinds; the own cast says which: trusting it must help
     assert scores[6.0] < scores[0.0]
 

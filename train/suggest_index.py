@@ -98,31 +98,33 @@ def own_casts(meta, files: list, data: Path, cache: Path, weights_dir: Path) -> 
     return arr
 
 
-def loo_scores(index: CastIndex, casts: np.ndarray, rows: np.ndarray, own: np.ndarray,
+def loo_scores(index: CastIndex, casts: np.ndarray, rows: np.ndarray, owns: list,
                sigmas=SIGMAS, k: int = LOO_K) -> dict:
-    """{sigma: mean over ``rows`` of the distance from the true cast to the nearest of the k
-    casts ``choose_casts`` gives from the photo's neighbours (itself left out; the query is
-    its own stored row) and its own cast ``own`` (len(rows), 2)}."""
+    """{sigma: mean over ``rows`` and over ``owns`` (one array (len(rows), 2) of own casts per
+    model) of the distance from the true cast to the nearest of the k casts ``choose_casts``
+    gives from the photo's neighbours (itself left out; the query is its own stored row) and
+    that model's own cast}. A photo's neighbours do not depend on the model: found once."""
     d = {s: [] for s in sigmas}
     for j, i in enumerate(rows):
         nb, w = index.neighbours_of(index.rows[i], exclude=int(i), embedded=True)
-        for s in sigmas:
-            centres, _ = choose_casts(own[j], nb, w, k, sigma=s)
-            d[s].append(np.hypot(*(centres - casts[i]).T).min())
+        for own in owns:
+            for s in sigmas:
+                centres, _ = choose_casts(own[j], nb, w, k, sigma=s)
+                d[s].append(np.hypot(*(centres - casts[i]).T).min())
     return {s: float(np.mean(v)) for s, v in d.items()}
 
 
 def choose(features: np.ndarray, casts: np.ndarray, reduced: dict, owns: list,
            rows: np.ndarray) -> tuple[dict, dict]:
     """(The best {"neighbours", "temperature", "own_cast_sigma"} by leave-one-out on ``rows``,
-    every option's score keyed "neighbours,temperature,sigma": the mean of ``loo_scores`` over
-    ``owns``, one array (len(rows), 2) of own casts per model the index serves)."""
+    every option's score keyed "neighbours,temperature,sigma": ``loo_scores`` over ``owns``,
+    one array (len(rows), 2) of own casts per model the index serves)."""
+    index = build(features, casts, reduced, NEIGHBOURS[0], TEMPERATURES[0])   # rows embedded once
     scores = {}
     for n, t in tqdm(list(itertools.product(NEIGHBOURS, TEMPERATURES)), desc="leave-one-out", file=sys.stderr):
-        index = build(features, casts, reduced, n, t)
-        each = [loo_scores(index, casts, rows, own) for own in owns]
-        for s in SIGMAS:
-            scores[f"{n},{t},{s}"] = float(np.mean([e[s] for e in each]))
+        index.neighbours, index.temperature = n, t
+        for s, v in loo_scores(index, casts, rows, owns).items():
+            scores[f"{n},{t},{s}"] = v
     best = min(scores, key=scores.get)
     n, t, s = best.split(",")
     return {"neighbours": int(n), "temperature": float(t), "own_cast_sigma": float(s)}, scores
